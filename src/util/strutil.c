@@ -1,0 +1,105 @@
+/*
+ * strutil.c: the helpers of strutil.h.
+ */
+#include "util/common.h"
+
+#include <ctype.h>
+#include <math.h>
+
+#include "util/strutil.h"
+
+unsigned fo_edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 254 || lb > 254)
+		return 255;
+	unsigned row[256];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= la; i++) {
+		unsigned diag = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= lb; j++) {
+			unsigned up = row[j];
+			unsigned cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+			unsigned best = diag + cost;
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb] > 255 ? 255 : row[lb];
+}
+
+const char *fo_suggest(const char *name, const char *const *candidates, size_t n)
+{
+	const char *best = NULL;
+	unsigned best_d = UINT_MAX;
+	size_t len = strlen(name);
+	/* A typo is at most a third of the word, and at least one edit is allowed. */
+	unsigned limit = (unsigned)(len / 3 > 0 ? len / 3 : 1);
+	if (limit > 4)
+		limit = 4;
+	for (size_t i = 0; i < n; i++) {
+		if (!candidates[i])
+			continue;
+		unsigned d = fo_edit_distance(name, candidates[i]);
+		if (d < best_d) {
+			best_d = d;
+			best = candidates[i];
+		}
+	}
+	return best && best_d <= limit ? best : NULL;
+}
+
+bool fo_parse_i64(const char *s, int64_t *out)
+{
+	if (!s || !*s || isspace((unsigned char)*s))
+		return false;
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 0);
+	if (errno || *end)
+		return false;
+	/* strtoll with base 0 reads a leading 0 as octal; YAML does not: refuse "010". */
+	const char *d = s + (*s == '-' || *s == '+');
+	if (d[0] == '0' && isdigit((unsigned char)d[1]))
+		return false;
+	*out = v;
+	return true;
+}
+
+bool fo_parse_double(const char *s, double *out)
+{
+	if (!s || !*s || isspace((unsigned char)*s))
+		return false;
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || *end || !isfinite(v))
+		return false;
+	*out = v;
+	return true;
+}
+
+bool fo_starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool fo_ends_with(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+bool fo_has_space(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (isspace((unsigned char)s[i]))
+			return true;
+	return false;
+}
