@@ -17,6 +17,8 @@
 struct fo_arena;
 struct fo_diags;
 struct fo_ynode;
+struct fo_ypair;
+struct fo_filespec;
 
 /* One checked value. */
 struct fo_propval {
@@ -30,6 +32,8 @@ struct fo_propval {
 	int64_t ns;                   /* DURATION, in nanoseconds */
 	const char *const *list;      /* STRLIST: NULL-terminated */
 	size_t nlist;
+	const struct fo_filespec *files; /* FILES */
+	size_t nfiles;
 };
 
 /* The checked properties of one component instance. */
@@ -40,6 +44,35 @@ struct fo_propset {
 	size_t n;
 	struct fo_pos pos;            /* where the instance is written */
 };
+
+/* What property checks need to know about the definition around them. */
+struct fo_props_ctx {
+	const char *const *group_names; /* the ensemble's node groups, for FO_PT_GROUP */
+	size_t ngroups;
+};
+
+/*
+ * Binds the properties of component c from the pairs a user wrote (name -> value; several
+ * `properties` maps of one node group may contribute), checking each value against c's
+ * table, applying defaults and reporting missing required ones. Names c does not know are
+ * left alone (see fo_props_report_unknown). `what` names the instance in messages, e.g.
+ * "module 'sleep'". pos is where the instance is written. Everything is allocated from a;
+ * problems are added to d. Returns 0, or FO_EDEFINITION if an error was added.
+ */
+int fo_props_bind(struct fo_arena *a, const struct fo_component *c, const char *what,
+		  const struct fo_ypair *const *pairs, size_t n, const struct fo_pos *pos,
+		  const struct fo_props_ctx *ctx, struct fo_propset *out, struct fo_diags *d);
+/* True if c has a property called name (or an old name for one). */
+bool fo_props_knows(const struct fo_component *c, const char *name);
+/*
+ * Reports each pair whose name none of the nc components knows, with a "did you mean"
+ * from all their property names: "unknown property 'x' of <of_what>".
+ */
+void fo_props_report_unknown(const struct fo_component *const *cs, size_t nc, const struct fo_ypair *const *pairs,
+			     size_t n, const char *of_what, struct fo_diags *d);
+/* Checks a default value against its property (for registry self-tests). Returns 0 or
+ * FO_EINVAL with the reason in err. */
+int fo_props_check_default(const struct fo_prop *p, struct fo_err *err);
 
 /* Returns the value of the named property, or NULL if the component has no such property. */
 const struct fo_propval *fo_props_get(const struct fo_propset *ps, const char *name);

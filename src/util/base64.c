@@ -100,7 +100,8 @@ int fo_base64_decode(const char *s, size_t len, struct fo_buf *out, struct fo_er
 		if (c == '=') {
 			if (pads == 0) {
 				if (q < 2) {
-					rc = fo_err_set(err, FO_EINVAL, "misplaced base64 padding '=' at offset %zu", i);
+					rc =
+					    fo_err_set(err, FO_EINVAL, "misplaced base64 padding '=' at offset %zu", i);
 					break;
 				}
 				need_pads = 4 - q;

@@ -1,0 +1,28 @@
+/*
+ * options.h: the arguments every command that loads a definition shares:
+ * `[--params FILE]... [--library DIR] [-q] TEST.yaml [name=value ...]`.
+ */
+#ifndef FO_CLI_OPTIONS_H
+#define FO_CLI_OPTIONS_H
+
+#include <stdbool.h>
+
+#include "spec/definition.h"
+#include "util/diag.h"
+
+struct fo_def_args {
+	const char *file;          /* the definition */
+	struct fo_def_opts opts;   /* library and parameters */
+	struct fo_arena *a;        /* owns the parameters */
+	struct fo_diags diags;     /* problems with --params files */
+	bool quiet;
+};
+
+/*
+ * Parses argv (argv[0] is the command name) into args. Returns 0, or FO_EXIT_USAGE after
+ * printing a usage error. Release args with fo_cli_def_args_release either way.
+ */
+int fo_cli_def_args(struct fo_def_args *args, const char *cmd, int argc, char **argv);
+void fo_cli_def_args_release(struct fo_def_args *args);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * fake.c: the `fake` module's descriptor: a module that succeeds at once, the workload
+ * of dry runs. One of Fallout's test components, shipped as a documented helper.
+ */
+#include "util/common.h"
+
+#include "components/component.h"
+
+const struct fo_component fo_module_fake = {
+	.name = "fake",
+	.kind = FO_KIND_MODULE,
+	.summary = "succeed at once (dry-run helper)",
+	.description =
+		"Emits `invoke` and then `ok`, and does nothing else. With the `fake` provisioner and "
+		"configuration manager it lets a whole test run, from setup to teardown and checks, in "
+		"a fraction of a second: the way to try a definition's structure and templates.\n"
+		"\n"
+		"Fallout compatibility: this is Fallout's test-only `fake` module, shipped here as a "
+		"documented helper.",
+	.example = "workload:\n"
+		   "  phases:\n"
+		   "    - dummy:\n"
+		   "        module: fake\n"
+		   "  checkers:\n"
+		   "    nofail:\n"
+		   "      checker: nofail\n",
+};

@@ -1,0 +1,48 @@
+"""Shared helpers for the end-to-end tests: they run the real fallout binary."""
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "tests" / "data"
+
+
+def _binary(env, default):
+    path = os.environ.get(env) or str(ROOT / default)
+    if not os.access(path, os.X_OK):
+        pytest.exit(f"{path} is missing: run `make` first (or set {env})", returncode=2)
+    return path
+
+
+@pytest.fixture(scope="session")
+def fallout():
+    """Runs bin/fallout (the program users get)."""
+    exe = _binary("FALLOUT", "bin/fallout")
+
+    def run(*args, input=None, env=None, cwd=None, timeout=60):
+        e = dict(os.environ)
+        e.pop("FALLOUT_LIBRARY", None)
+        if env:
+            e.update(env)
+        return subprocess.run([exe, *map(str, args)], input=input, capture_output=True, text=True,
+                              env=e, cwd=cwd, timeout=timeout)
+    run.path = exe
+    return run
+
+
+@pytest.fixture(scope="session")
+def fallout_test():
+    """Runs the test build: bin/fallout plus Fallout's test-only fixture components."""
+    exe = _binary("FALLOUT_TEST", "build/release/bin/fallout-test")
+
+    def run(*args, input=None, env=None, cwd=None, timeout=60):
+        e = dict(os.environ)
+        e.pop("FALLOUT_LIBRARY", None)
+        if env:
+            e.update(env)
+        return subprocess.run([exe, *map(str, args)], input=input, capture_output=True, text=True,
+                              env=e, cwd=cwd, timeout=timeout)
+    run.path = exe
+    return run
