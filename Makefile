@@ -50,6 +50,8 @@ FALLOUT_TEST_BIN := $(O)/bin/fallout-test
 
 .PHONY: all deps run test unit e2e sanitize fuzz clean docs check-docs
 .DEFAULT_GOAL := all
+# Keep the objects of test programs (make would delete them as intermediates).
+.SECONDARY:
 
 all: $(FALLOUT_BIN) $(FALLOUT_TEST_BIN)
 

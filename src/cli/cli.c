@@ -29,13 +29,14 @@ static const struct fo_cmd commands[] = {
 	{
 		.name = "components",
 		.fn = fo_cmd_components,
-		.usage = "components [KIND [NAME]] [--json]",
+		.usage = "components [KIND [NAME]] [--json | --markdown]",
 		.summary = "list the components and their properties",
 		.help = "Documents the components fallout knows, from the same table that validates\n"
 			"definitions. KIND is provisioner, configuration_manager, module, checker or\n"
 			"artifact_checker; with NAME, one component in full.\n"
 			"\n"
-			"  --json           machine-readable output\n",
+			"  --json           machine-readable output\n"
+			"  --markdown       the whole registry as a Markdown reference (docs/components.md)\n",
 	},
 	{
 		.name = "help",

@@ -15,8 +15,10 @@ int fo_cmd_validate(int argc, char **argv)
 {
 	struct fo_def_args args;
 	int rc = fo_cli_def_args(&args, "validate", argc, argv);
-	if (rc)
+	if (rc) {
+		fo_cli_def_args_release(&args);
 		return rc;
+	}
 	struct fo_def *def = NULL;
 	int exit_code = FO_EXIT_OK;
 	if (args.diags.errors == 0)

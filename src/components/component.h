@@ -39,7 +39,7 @@ enum fo_prop_type {
 	FO_PT_STRLIST,  /* a list of strings, or one comma-separated string */
 	FO_PT_MAP,      /* a map of string keys to scalar values */
 	FO_PT_FILE,     /* a path, usually written as <<file:NAME>> */
-	FO_PT_GROUP,    /* the name of a node group of the ensemble */
+	FO_PT_GROUP,    /* a node group of the ensemble: its name, or a role it plays (server...) */
 	FO_PT_RUNLEVEL, /* a stable node-group runlevel name */
 	FO_PT_ROLE,     /* a node-group role: server, client, observer, controller */
 	FO_PT_FILES,    /* a list of file specs, as in local_files */

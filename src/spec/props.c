@@ -363,6 +363,14 @@ static bool check_value(struct fo_arena *a, const struct fo_prop *p, const struc
 		if (!ctx) /* no ensemble to check against (registry self-test) */
 			return true;
 		{
+			/* A role name stands for the group playing that role (every role has one). */
+			enum fo_role r;
+			if (fo_role_parse(text, &r) == 0) {
+				v->str = fo_role_name(r);
+				return true;
+			}
+		}
+		{
 			const char *near = fo_suggest(text, ctx->group_names, ctx->ngroups);
 			fo_diags_error(d, pos, "property '%s' of %s names node group '%s', which does not exist%s%s%s",
 				       p->name, what, text, near ? " (did you mean '" : "", near ? near : "",
@@ -380,6 +388,14 @@ static bool check_value(struct fo_arena *a, const struct fo_prop *p, const struc
 		}
 		v->str = fo_runlevel_name(rl);
 		v->i = rl;
+		if (p->options && !p->suggestions_only) {
+			for (size_t i = 0; p->options[i]; i++)
+				if (strcasecmp(p->options[i], v->str) == 0)
+					return true;
+			fo_diags_error(d, pos, "property '%s' of %s: %s is not allowed here; it must be one of: %s", p->name,
+				       what, v->str, options_text(a, p->options));
+			return false;
+		}
 		return true;
 	}
 	case FO_PT_ROLE: {

@@ -85,6 +85,24 @@ static bool expect_kind(struct vctx *v, const struct fo_ynode *n, enum fo_ykind 
 
 /* ---- references ---- */
 
+/* True if path names a local_files entry or a file of a `files` property of some group
+ * (remote_files): both can be referred to as <<file:PATH>>. */
+static bool file_defined(const struct vctx *v, const char *path)
+{
+	if (fo_files_find(v->def->files, v->def->nfiles, path) >= 0)
+		return true;
+	for (size_t i = 0; i < v->def->ngroups; i++) {
+		const struct fo_group *g = &v->def->groups[i];
+		for (size_t c = 0; c < g->ncms; c++)
+			for (size_t k = 0; k < g->cms[c].n; k++) {
+				const struct fo_propval *pv = &g->cms[c].v[k];
+				if (pv->prop->type == FO_PT_FILES && fo_files_find(pv->files, pv->nfiles, path) >= 0)
+					return true;
+			}
+	}
+	return false;
+}
+
 /* Scans every string in n (recursively) for <<...>> references and checks them. */
 static void check_refs(struct vctx *v, const struct fo_ynode *n, unsigned depth)
 {
@@ -108,7 +126,7 @@ static void check_refs(struct vctx *v, const struct fo_ynode *n, unsigned depth)
 	for (size_t i = 0; i < nrefs; i++) {
 		const struct fo_ref *r = &refs[i];
 		if (r->type == FO_REF_FILE) {
-			if (fo_files_find(v->def->files, v->def->nfiles, r->key) < 0)
+			if (!file_defined(v, r->key))
 				fo_diags_error(v->d, &r->pos, "<<file:%s>> is not defined in a local_files section", r->key);
 		} else if (r->type == FO_REF_PROVIDER) {
 			const struct fo_group *g = fo_def_group(v->def, r->group);
@@ -351,20 +369,31 @@ static void bind_group_props(struct vctx *v, struct fo_group *g, const struct pe
 	if (pg->prov.comp) {
 		char what[200];
 		snprintf(what, sizeof(what), "provisioner '%s' of node group '%s'", pg->prov.comp->name, g->name);
-		fo_props_bind(v->a, pg->prov.comp, what, pairs, n, &pg->prov.node->pos, &v->pctx, &g->provisioner, v->d);
 		g->provisioner.alias = g->name;
+		fo_props_bind(v->a, pg->prov.comp, what, pairs, n, &pg->prov.node->pos, &v->pctx, &g->provisioner, v->d);
 	}
 	g->cms = FO_ANEWN(v->a, struct fo_propset, pg->ncms ? pg->ncms : 1);
 	for (size_t i = 0; i < pg->ncms; i++) {
 		char what[200];
 		snprintf(what, sizeof(what), "configuration manager '%s' of node group '%s'", pg->cms[i].comp->name,
 			 g->name);
+		g->cms[g->ncms].alias = g->name;
 		fo_props_bind(v->a, pg->cms[i].comp, what, pairs, n, &pg->cms[i].node->pos, &v->pctx, &g->cms[g->ncms],
 			      v->d);
-		g->cms[g->ncms++].alias = g->name;
+		g->ncms++;
 	}
-	for (size_t i = 0; i < n; i++)
-		check_refs(v, pairs[i]->value, 0);
+}
+
+/* Checks the references in a group's properties (after every group is bound, since
+ * <<file:...>> may name a remote_files entry of any group). */
+static void check_group_refs(struct vctx *v, const struct fo_group *g)
+{
+	for (size_t c = 0; c <= g->ncms; c++) {
+		const struct fo_propset *ps = c == 0 ? &g->provisioner : &g->cms[c - 1];
+		for (size_t k = 0; k < ps->n; k++)
+			if (ps->v[k].node)
+				check_refs(v, ps->v[k].node, 0);
+	}
 }
 
 static bool is_implicit_alias(const char *s)
@@ -539,6 +568,8 @@ static void read_ensemble(struct vctx *v, const struct fo_ynode *ens)
 		fo_files_parse(v->a, v->local_files_node, &def->files, &def->nfiles, v->d);
 	for (size_t i = 0; i < def->ngroups; i++)
 		bind_group_props(v, &def->groups[i], &pending[i]);
+	for (size_t i = 0; i < def->ngroups; i++)
+		check_group_refs(v, &def->groups[i]);
 }
 
 /* ---- workload ---- */
@@ -625,8 +656,8 @@ static void read_module(struct vctx *v, const struct fo_ynode *key, const struct
 	snprintf(what, sizeof(what), "module '%s'", c->name);
 	fo_props_report_unknown(&c, 1, pairs, np, what, v->d);
 	snprintf(what, sizeof(what), "module '%s' ('%s')", c->name, key->str);
-	fo_props_bind(v->a, c, what, pairs, np, &name->pos, &v->pctx, &e->module, v->d);
 	e->module.alias = key->str;
+	fo_props_bind(v->a, c, what, pairs, np, &name->pos, &v->pctx, &e->module, v->d);
 	if (props)
 		check_refs(v, props, 0);
 }
@@ -748,8 +779,8 @@ static void read_checks(struct vctx *v, const struct fo_ynode *map, enum fo_kind
 		struct fo_check *ch = &(*out)[(*nout)++];
 		ch->alias = key->str;
 		ch->pos = key->pos;
-		fo_props_bind(v->a, c, what, pairs, np, &name->pos, &v->pctx, &ch->props, v->d);
 		ch->props.alias = key->str;
+		fo_props_bind(v->a, c, what, pairs, np, &name->pos, &v->pctx, &ch->props, v->d);
 		if (props)
 			check_refs(v, props, 0);
 	}

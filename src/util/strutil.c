@@ -10,28 +10,36 @@
 
 unsigned fo_edit_distance(const char *a, const char *b)
 {
+	/* Optimal string alignment: insertions, deletions, substitutions and swaps of two
+	 * neighbouring characters each cost one, the typos people make. */
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 254 || lb > 254)
 		return 255;
-	unsigned row[256];
+	unsigned rows[3][256];
+	unsigned *prev2 = rows[0], *prev = rows[1], *cur = rows[2];
 	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
+		prev[j] = (unsigned)j;
 	for (size_t i = 1; i <= la; i++) {
-		unsigned diag = row[0];
-		row[0] = (unsigned)i;
+		cur[0] = (unsigned)i;
+		int ca = tolower((unsigned char)a[i - 1]);
 		for (size_t j = 1; j <= lb; j++) {
-			unsigned up = row[j];
-			unsigned cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-			unsigned best = diag + cost;
-			if (row[j] + 1 < best)
-				best = row[j] + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
+			int cb = tolower((unsigned char)b[j - 1]);
+			unsigned best = prev[j - 1] + (ca != cb);
+			if (prev[j] + 1 < best)
+				best = prev[j] + 1;
+			if (cur[j - 1] + 1 < best)
+				best = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && ca == tolower((unsigned char)b[j - 2]) &&
+			    tolower((unsigned char)a[i - 2]) == cb && prev2[j - 2] + 1 < best)
+				best = prev2[j - 2] + 1;
+			cur[j] = best;
 		}
+		unsigned *t = prev2;
+		prev2 = prev;
+		prev = cur;
+		cur = t;
 	}
-	return row[lb] > 255 ? 255 : row[lb];
+	return prev[lb] > 255 ? 255 : prev[lb];
 }
 
 const char *fo_suggest(const char *name, const char *const *candidates, size_t n)

@@ -12,7 +12,7 @@
 
 #include "components/component.h"
 #include "components/registry.h"
-#include "fixtures.h"
+#include "../fixtures/fixtures.h"
 #include "spec/props.h"
 #include "spec/yaml.h"
 #include "util/arena.h"

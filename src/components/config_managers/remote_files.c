@@ -57,6 +57,7 @@ const struct fo_component fo_config_manager_remote_files = {
 		   "            - path: hello.sh\n"
 		   "              data: |\n"
 		   "                echo hello\n"
+		   "  client: server\n"
 		   "workload:\n"
 		   "  phases:\n"
 		   "    - hello:\n"
