@@ -33,6 +33,7 @@
 #define NONE SIZE_MAX
 #define DEFAULT_DEPTH 64
 #define MOST_DEPTH 1000
+#define DEFAULT_STEPS 10000000
 
 /* ---- parsing ---- */
 
@@ -668,6 +669,8 @@ struct render {
 	struct fo_mustache_missing *miss;
 	struct fo_err *err;
 	unsigned max_depth;
+	size_t steps;         /* nodes visited so far ... */
+	size_t max_steps;     /* ... and at most */
 	const struct fo_ynode **stack; /* the context stack, innermost last */
 	size_t nstack, scap;
 	struct tmpl **cache;  /* partials loaded so far */
@@ -1021,6 +1024,10 @@ static int render_nodes(struct render *r, const struct frame *f, size_t from, si
 	int rc = 0;
 	for (size_t i = from; i < to && !rc; i = v[i].end != NONE ? v[i].end : i + 1) {
 		const struct node *nd = &v[i];
+		if (++r->steps > r->max_steps)
+			return fo_err_set(r->err, FO_ETOOBIG,
+					  "template rendering takes more than %zu steps (sections nested over long lists?)",
+					  r->max_steps);
 		if (nd->type == N_TEXT) {
 			rc = emit_literal(r, f, nd->s, nd->n, nd->off, nd->line, nd->col);
 			continue;
@@ -1074,6 +1081,7 @@ int fo_mustache_render(const char *tmpl, size_t len, const struct fo_ynode *cons
 	r.max_depth = r.o->max_depth ? r.o->max_depth : DEFAULT_DEPTH;
 	if (r.max_depth > MOST_DEPTH)
 		r.max_depth = MOST_DEPTH;
+	r.max_steps = r.o->max_steps ? r.o->max_steps : DEFAULT_STEPS;
 	r.scratch.max = out->max;
 	r.map = r.o->map;
 	if (r.map)

@@ -94,6 +94,8 @@ struct fo_mustache_opts {
 	int line;              /* line number of the template's first line in file; 0 means 1 */
 	struct fo_srcmap *map; /* optional; reset, then filled by the render */
 	unsigned max_depth;    /* deepest nesting of sections, partials and blocks; 0: 64 (most 1000) */
+	size_t max_steps;      /* most template nodes one render visits (ends sections nested over
+				  lists that would run for ages); 0: 10,000,000 */
 };
 
 /* What a render could not resolve. Zero-initialise; fo_mustache_missing_release after. */
@@ -113,10 +115,13 @@ void fo_mustache_missing_release(struct fo_mustache_missing *m);
  * outermost first: later scopes win (defaults, then run parameters). opts may be NULL
  * (no escaping, no partials). Names and partials that resolve to nothing render empty and
  * are added to missing (may be NULL); a key present with a null value counts as given.
+ * Only tags that are reached count (not those inside a section that does not render); a
+ * dynamic name ({{>*x}}) that resolves to nothing is collected as the name x.
  *
  * Returns 0; FO_ETEMPLATE for a syntax error (err has the message and file:line:col of the
- * tag) or nesting deeper than max_depth; FO_ETOOBIG when out's cap is reached; or the
- * error a partial callback returned. On failure out is left as it was on entry.
+ * tag) or nesting deeper than max_depth; FO_ETOOBIG when out's cap is reached or the render
+ * visits more than max_steps nodes; or the error a partial callback returned. On failure
+ * out is left as it was on entry (and opts->map is empty).
  */
 int fo_mustache_render(const char *tmpl, size_t len, const struct fo_ynode *const *scopes, size_t nscopes,
 		       const struct fo_mustache_opts *opts, struct fo_buf *out, struct fo_mustache_missing *missing,

@@ -309,10 +309,9 @@ static int key_cmp(const void *x, const void *y)
 		return c;
 	if (ka->len != kb->len)
 		return ka->len < kb->len ? -1 : 1;
-	/* Same key: the earlier one first. */
-	if (ka->pos.line != kb->pos.line)
-		return ka->pos.line < kb->pos.line ? -1 : 1;
-	return ka->pos.col < kb->pos.col ? -1 : ka->pos.col > kb->pos.col;
+	/* Same key: the earlier one in the document first (pairs are in document order;
+	 * positions cannot tell, they may come from different files). */
+	return *a < *b ? -1 : *a > *b;
 }
 
 /* Applies merge keys, then refuses duplicate keys. */
@@ -363,7 +362,12 @@ static void finish_map(struct loader *l, struct fo_ynode *map)
 		const struct fo_ynode *a = sorted[i - 1]->key, *b = sorted[i]->key;
 		if (a->len == b->len && memcmp(a->str, b->str, a->len) == 0) {
 			struct fo_pos p = b->pos;
-			fo_diags_error(l->d, &p, "duplicate key '%s' (first defined at line %d)", b->str, a->pos.line);
+			if (a->pos.file && b->pos.file && strcmp(a->pos.file, b->pos.file) != 0)
+				fo_diags_error(l->d, &p, "duplicate key '%s' (first defined at %s:%d)", b->str, a->pos.file,
+					       a->pos.line);
+			else
+				fo_diags_error(l->d, &p, "duplicate key '%s' (first defined at line %d)", b->str,
+					       a->pos.line);
 			l->failed = true;
 		}
 	}

@@ -278,3 +278,13 @@ def test_fixture_components_are_not_in_the_shipped_binary(fallout, fallout_test)
     assert r.returncode == 2
     assert "unknown module 'multithreaded'" in r.stderr
     assert fallout_test("validate", corpus / "multithreadedemit.yaml").returncode == 0
+
+
+def test_duplicate_key_from_a_partial(fallout, tmp_path):
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    write(lib, "more.yaml", "phases: []\n")
+    p = write(tmp_path, "t.yaml", SIMPLE + "  {{> more}}\n")
+    r = fallout("validate", "--library", lib, p)
+    assert r.returncode == 2
+    assert f"{lib}/more.yaml:1:1: error: duplicate key 'phases' (first defined at {p}:2)" in r.stderr, r.stderr

@@ -323,6 +323,19 @@ static void size_cap_is_enforced(void **state)
 	assert_int_equal(rc, FO_ETOOBIG);
 	assert_string_equal(f->err.msg, "rendered template is larger than 16 bytes");
 	assert_string_equal(f->out.s, "keep");
+
+	/* Nested sections that print nothing still end: 8^40 iterations are cut short. */
+	f->o.max_steps = 100000;
+	struct fo_buf t = FO_BUF_INIT;
+	for (int i = 0; i < 40; i++)
+		fo_buf_adds(&t, "{{#l}}");
+	for (int i = 0; i < 40; i++)
+		fo_buf_adds(&t, "{{/l}}");
+	fo_err_clear(&f->err);
+	rc = fo_mustache_render(t.s, t.len, scopes, 1, &f->o, &f->out, NULL, &f->err);
+	fo_buf_release(&t);
+	assert_int_equal(rc, FO_ETOOBIG);
+	assert_non_null(strstr(f->err.msg, "takes more than"));
 }
 
 int main(void)

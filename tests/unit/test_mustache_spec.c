@@ -143,7 +143,7 @@ int main(void)
 	for (size_t i = 0; i < FO_ARRAY_LEN(files); i++)
 		if (files[i].core)
 			ct += files[i].total, cp += files[i].passed;
-	printf("mustache spec: core %zu/%zu", cp, ct);
+	printf("summary: mustache spec: core %zu/%zu", cp, ct);
 	for (size_t i = 0; i < FO_ARRAY_LEN(files); i++)
 		if (!files[i].core)
 			printf(", %s %zu/%zu", files[i].name, files[i].passed, files[i].total);
