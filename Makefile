@@ -117,7 +117,7 @@ all-asan: all $(UNIT_BINS)
 FUZZ_SECONDS ?= 60
 FUZZ_CC := clang
 FUZZ_O := build/fuzz
-FUZZ_CFLAGS := -std=c17 -g -O1 -Isrc -Ibuild/gen -D_GNU_SOURCE -fsanitize=fuzzer-no-link,address,undefined \
+FUZZ_CFLAGS := -std=c17 -g -O1 -Isrc -Ibuild/gen -D_GNU_SOURCE -MMD -MP -fsanitize=fuzzer-no-link,address,undefined \
 	$(PKG_CFLAGS)
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(FUZZ_O)/%)
