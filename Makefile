@@ -50,8 +50,6 @@ FALLOUT_TEST_BIN := $(O)/bin/fallout-test
 
 .PHONY: all deps run test unit e2e sanitize fuzz clean docs check-docs
 .DEFAULT_GOAL := all
-# Keep the objects of test programs (make would delete them as intermediates).
-.SECONDARY:
 
 all: $(FALLOUT_BIN) $(FALLOUT_TEST_BIN)
 
@@ -84,7 +82,9 @@ $(FALLOUT_TEST_BIN): $(O)/tests/fixtures/main.o $(FIXTURE_OBJS) $(LIBFALLOUT)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
-$(O)/tests/%: $(O)/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(FIXTURE_OBJS) $(LIBFALLOUT)
+# Static pattern rules: their objects are explicit, never "intermediate" files that make
+# would delete or fail to rebuild.
+$(UNIT_BINS): $(O)/tests/%: $(O)/tests/unit/%.o $(UNIT_SUPPORT_OBJS) $(FIXTURE_OBJS) $(LIBFALLOUT)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS) $(CMOCKA_LIBS)
 
@@ -127,7 +127,7 @@ $(FUZZ_O)/%.o: %.c
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_O)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
+$(FUZZ_BINS): $(FUZZ_O)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ -o $@ $(LIBS)
 
