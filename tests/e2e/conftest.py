@@ -16,10 +16,8 @@ def _binary(env, default):
     return path
 
 
-@pytest.fixture(scope="session")
-def fallout():
-    """Runs bin/fallout (the program users get)."""
-    exe = _binary("FALLOUT", "bin/fallout")
+def _runner(env_var, default):
+    exe = _binary(env_var, default)
 
     def run(*args, input=None, env=None, cwd=None, timeout=60):
         e = dict(os.environ)
@@ -30,19 +28,15 @@ def fallout():
                               env=e, cwd=cwd, timeout=timeout)
     run.path = exe
     return run
+
+
+@pytest.fixture(scope="session")
+def fallout():
+    """Runs bin/fallout (the program users get)."""
+    return _runner("FALLOUT", "bin/fallout")
 
 
 @pytest.fixture(scope="session")
 def fallout_test():
     """Runs the test build: bin/fallout plus Fallout's test-only fixture components."""
-    exe = _binary("FALLOUT_TEST", "build/release/bin/fallout-test")
-
-    def run(*args, input=None, env=None, cwd=None, timeout=60):
-        e = dict(os.environ)
-        e.pop("FALLOUT_LIBRARY", None)
-        if env:
-            e.update(env)
-        return subprocess.run([exe, *map(str, args)], input=input, capture_output=True, text=True,
-                              env=e, cwd=cwd, timeout=timeout)
-    run.path = exe
-    return run
+    return _runner("FALLOUT_TEST", "build/release/bin/fallout-test")
