@@ -14,8 +14,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "spec/runlevel.h"
+
+struct fo_buf;
+struct fo_cmd;
+struct fo_cmd_result;
 struct fo_diags;
+struct fo_err;
+struct fo_history;
+struct fo_mctx;
+struct fo_node;
 struct fo_propset;
+struct fo_rgroup;
+struct fo_run;
 
 enum fo_kind {
 	FO_KIND_PROVISIONER,
@@ -65,6 +76,61 @@ struct fo_prop {
 /* Checks cross-property rules after each property was checked alone. Adds errors to d. */
 typedef void (*fo_validate_fn)(const struct fo_propset *props, struct fo_diags *d);
 
+/*
+ * Run-time hooks. Every hook returns 0 or a negative FO_E* code with the reason in err.
+ * Group hooks get the group and the component's properties (a provisioner's and the
+ * configuration managers' come from the group's shared bag). A NULL hook succeeds.
+ */
+typedef int (*fo_group_step_fn)(struct fo_rgroup *g, const struct fo_propset *props, struct fo_err *err);
+
+struct fo_provisioner_ops {
+	fo_group_step_fn reserve;  /* DESTROYED -> RESERVED: claim addresses, names */
+	fo_group_step_fn create;   /* RESERVED -> CREATED: make the nodes */
+	fo_group_step_fn prepare;  /* CREATED -> STOPPED */
+	fo_group_step_fn start;    /* STOPPED -> STARTED_SERVICES_UNCONFIGURED */
+	fo_group_step_fn stop;     /* STARTED_SERVICES_UNCONFIGURED -> STOPPED: stop every process */
+	fo_group_step_fn destroy;  /* -> DESTROYED: remove everything, release the claims */
+	/* What state are the nodes really in? Sets *out (UNKNOWN when it cannot tell). */
+	int (*check_state)(struct fo_rgroup *g, const struct fo_propset *props, enum fo_runlevel *out,
+			   struct fo_err *err);
+	/* Runs a command on a node (see fo_node_exec). */
+	int (*exec)(struct fo_node *n, const struct fo_cmd *cmd, struct fo_cmd_result *res, struct fo_err *err);
+	/* Starts and stops a supervised long-running process (see fo_node_start_service). */
+	int (*start_service)(struct fo_node *n, const char *name, const struct fo_cmd *cmd, struct fo_err *err);
+	int (*stop_service)(struct fo_node *n, const char *name, struct fo_err *err);
+	/* Copies path (relative to the node's folder, or absolute) to dest (absolute). */
+	int (*collect)(struct fo_node *n, const char *path, const char *dest, struct fo_err *err);
+};
+
+struct fo_cm_ops {
+	fo_group_step_fn configure;      /* ..._UNCONFIGURED -> ..._CONFIGURED */
+	fo_group_step_fn start_services; /* ..._CONFIGURED -> ..._RUNNING */
+	fo_group_step_fn stop_services;  /* ..._RUNNING -> ..._CONFIGURED */
+	fo_group_step_fn unconfigure;    /* ..._CONFIGURED -> ..._UNCONFIGURED */
+	int (*check_state)(struct fo_rgroup *g, const struct fo_propset *props, enum fo_runlevel *out,
+			   struct fo_err *err);
+	/* Copies logs and configuration into the nodes' artifact folders (services still up). */
+	fo_group_step_fn collect_artifacts;
+};
+
+struct fo_module_ops {
+	int (*setup)(struct fo_mctx *m, struct fo_err *err);    /* optional, once */
+	int (*run)(struct fo_mctx *m, struct fo_err *err);      /* emits operations */
+	int (*teardown)(struct fo_mctx *m, struct fo_err *err); /* optional, once, always after setup */
+};
+
+/* A checker judges the history. Sets *passed and explains in msg. */
+struct fo_checker_ops {
+	int (*check)(const struct fo_propset *props, const struct fo_history *h, bool *passed, struct fo_buf *msg,
+		     struct fo_err *err);
+};
+
+/* An artifact checker judges the run's artifacts (run folder, after teardown). */
+struct fo_artifact_checker_ops {
+	int (*check)(const struct fo_propset *props, struct fo_run *r, bool *passed, struct fo_buf *msg,
+		     struct fo_err *err);
+};
+
 struct fo_component {
 	const char *name;        /* looked up ignoring case */
 	enum fo_kind kind;
@@ -75,6 +141,12 @@ struct fo_component {
 	fo_validate_fn validate; /* optional */
 	bool fixture;            /* part of the test-only fixture set */
 	const char *available;   /* NULL when it can run; else why not yet (shown to users) */
+	/* run-time hooks: the one matching kind is set */
+	const struct fo_provisioner_ops *provisioner;
+	const struct fo_cm_ops *cm;
+	const struct fo_module_ops *module;
+	const struct fo_checker_ops *checker;
+	const struct fo_artifact_checker_ops *artifact_checker;
 };
 
 /* "provisioner", "configuration_manager", "module", "checker", "artifact_checker". */
