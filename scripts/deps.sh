@@ -12,6 +12,8 @@ PACKAGES=(
 	libcmocka-dev python3 python3-pytest
 	# fuzzing and sanitizers (make fuzz, make sanitize)
 	clang libclang-rt-14-dev
+	# benchmarks (bench/)
+	time
 )
 
 missing=()

@@ -9,7 +9,25 @@
 
 const char fo_version[] = FO_VERSION;
 
-static const struct fo_cmd commands[] = {
+static const struct fo_command commands[] = {
+	{
+		.name = "exec",
+		.fn = fo_cmd_exec,
+		.usage = "exec [--params FILE] [--library DIR] [-o DIR] TEST.yaml [name=value ...]",
+		.summary = "run a test on this machine",
+		.help = "Loads and checks a test definition (as 'validate' does), then runs it: sets up the\n"
+			"node groups, runs the workload's phases, collects artifacts, tears everything down\n"
+			"and runs the checkers. Artifacts go to runs/<test name>/<run id>/, or to -o DIR\n"
+			"(which must be new or empty). Ctrl-C aborts the run; teardown still runs.\n"
+			"\n"
+			"Exit status: 0 the run passed, 1 it failed or was aborted, 2 the definition is\n"
+			"invalid or the command line is wrong.\n"
+			"\n"
+			"  --params FILE    a YAML map of template parameters (name=value arguments win)\n"
+			"  --library DIR    the test library (default: $FALLOUT_LIBRARY)\n"
+			"  -o, --output DIR the run's artifacts folder\n"
+			"  name=value       a template parameter; the value is read as a YAML scalar\n",
+	},
 	{
 		.name = "validate",
 		.fn = fo_cmd_validate,
@@ -25,6 +43,27 @@ static const struct fo_cmd commands[] = {
 			"                   (default: $FALLOUT_LIBRARY)\n"
 			"  --quiet, -q      print nothing when the definition is valid\n"
 			"  name=value       a template parameter; the value is read as a YAML scalar\n",
+	},
+	{
+		.name = "cleanup",
+		.fn = fo_cmd_cleanup,
+		.usage = "cleanup [--dry-run] [--quiet]",
+		.summary = "undo what killed runs left behind (processes, folders, addresses)",
+		.help = "Every run lists itself in the state folder ($FALLOUT_STATE_DIR, default\n"
+			"~/.local/state/fallout) with a ledger of what it started: process groups and\n"
+			"folders, written down before they were started. A run that ends normally undoes\n"
+			"it all itself; one that was killed (kill -9, a crash) leaves it behind. cleanup\n"
+			"finds the runs whose fallout process is gone, kills the process groups they left\n"
+			"(only those still theirs) and removes their folders. Runs still going are left\n"
+			"alone. Loopback addresses claimed by a killed run are free again once its\n"
+			"process is gone.\n"
+			"\n"
+			"Prints what it did, then a summary such as\n"
+			"  cleanup: 1 run, 2 process groups killed, 3 folders removed\n"
+			"Exit status: 0, or 1 when something could not be undone.\n"
+			"\n"
+			"  --dry-run, -n    only list what would be done\n"
+			"  --quiet, -q      print the summary only\n",
 	},
 	{
 		.name = "components",
@@ -54,7 +93,7 @@ static const struct fo_cmd commands[] = {
 	},
 };
 
-const struct fo_cmd *fo_cli_find(const char *name)
+const struct fo_command *fo_cli_find(const char *name)
 {
 	for (size_t i = 0; i < FO_ARRAY_LEN(commands); i++)
 		if (strcmp(commands[i].name, name) == 0)
@@ -70,7 +109,7 @@ int fo_cli_usage_error(const char *cmd, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
 	va_end(ap);
-	const struct fo_cmd *c = cmd ? fo_cli_find(cmd) : NULL;
+	const struct fo_command *c = cmd ? fo_cli_find(cmd) : NULL;
 	if (c)
 		fprintf(stderr, "usage: fallout %s\n(see 'fallout help %s')\n", c->usage, c->name);
 	else
@@ -97,7 +136,7 @@ int fo_cmd_help(int argc, char **argv)
 		print_overview(stdout);
 		return FO_EXIT_OK;
 	}
-	const struct fo_cmd *c = fo_cli_find(argv[1]);
+	const struct fo_command *c = fo_cli_find(argv[1]);
 	if (!c)
 		return fo_cli_usage_error("help", "'%s' is not a fallout command", argv[1]);
 	printf("usage: fallout %s\n\n%s\n%s", c->usage, c->summary, c->help);
@@ -124,7 +163,7 @@ int fo_cli_main(int argc, char **argv)
 		return fo_cmd_version(1, argv + 1);
 	if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
 		return fo_cmd_help(argc - 1, argv + 1);
-	const struct fo_cmd *c = fo_cli_find(name);
+	const struct fo_command *c = fo_cli_find(name);
 	if (!c) {
 		if (name[0] == '-')
 			return fo_cli_usage_error(NULL, "unknown option '%s'", name);

@@ -14,7 +14,7 @@ enum { FO_EXIT_OK = 0, FO_EXIT_FAILED = 1, FO_EXIT_USAGE = 2 };
 
 typedef int (*fo_cmd_fn)(int argc, char **argv);
 
-struct fo_cmd {
+struct fo_command {
 	const char *name;
 	fo_cmd_fn fn;
 	const char *usage;   /* the synopsis, after "fallout " */
@@ -25,7 +25,7 @@ struct fo_cmd {
 /* Runs the program: dispatches argv[1] to its command. Returns the exit code. */
 int fo_cli_main(int argc, char **argv);
 /* Returns the command called name, or NULL. */
-const struct fo_cmd *fo_cli_find(const char *name);
+const struct fo_command *fo_cli_find(const char *name);
 /* Prints "fallout: <msg>" and a pointer to help for cmd to stderr; returns FO_EXIT_USAGE. */
 int fo_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -34,7 +34,9 @@ extern const char fo_version[];
 
 /* Commands (one file each). */
 int fo_cmd_validate(int argc, char **argv);
+int fo_cmd_exec(int argc, char **argv);
 int fo_cmd_components(int argc, char **argv);
+int fo_cmd_cleanup(int argc, char **argv);
 int fo_cmd_help(int argc, char **argv);
 int fo_cmd_version(int argc, char **argv);
 

@@ -10,7 +10,19 @@
 #include "util/arena.h"
 #include "util/strutil.h"
 
+static int parse(struct fo_def_args *args, const char *cmd, int argc, char **argv, bool accept_output);
+
 int fo_cli_def_args(struct fo_def_args *args, const char *cmd, int argc, char **argv)
+{
+	return parse(args, cmd, argc, argv, false);
+}
+
+int fo_cli_def_args_out(struct fo_def_args *args, const char *cmd, int argc, char **argv)
+{
+	return parse(args, cmd, argc, argv, true);
+}
+
+static int parse(struct fo_def_args *args, const char *cmd, int argc, char **argv, bool accept_output)
 {
 	memset(args, 0, sizeof(*args));
 	args->a = fo_arena_new();
@@ -42,6 +54,10 @@ int fo_cli_def_args(struct fo_def_args *args, const char *cmd, int argc, char **
 			params_files[nfiles++] = a + 9;
 		} else if (!only_positional && fo_starts_with(a, "--library=")) {
 			args->opts.library = a + 10;
+		} else if (!only_positional && accept_output && (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0)) {
+			if (i + 1 >= argc)
+				return fo_cli_usage_error(cmd, "%s needs a folder", a);
+			args->out_dir = argv[++i];
 		} else if (!only_positional && (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)) {
 			args->quiet = true;
 		} else if (!only_positional && a[0] == '-' && a[1]) {

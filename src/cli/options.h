@@ -16,6 +16,7 @@ struct fo_def_args {
 	struct fo_arena *a;        /* owns the parameters */
 	struct fo_diags diags;     /* problems with --params files */
 	bool quiet;
+	const char *out_dir;       /* -o DIR (only for commands that accept it) */
 };
 
 /*
@@ -23,6 +24,8 @@ struct fo_def_args {
  * printing a usage error. Release args with fo_cli_def_args_release either way.
  */
 int fo_cli_def_args(struct fo_def_args *args, const char *cmd, int argc, char **argv);
+/* As fo_cli_def_args, also accepting `-o DIR` / `--output DIR`. */
+int fo_cli_def_args_out(struct fo_def_args *args, const char *cmd, int argc, char **argv);
 void fo_cli_def_args_release(struct fo_def_args *args);
 
 #endif

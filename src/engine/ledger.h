@@ -6,9 +6,16 @@
  *   dir PATH               a folder the run created (removed with its contents)
  *   proc PID PGID START    a process group (START: the leader's start time, so a later
  *                          process that reuses the pid is never killed)
+ *   cluster NAME dir|proc  the same, for a cluster kept between runs (mark_for_reuse)
  *   gone KIND ARG          the entry was undone by the run itself
- * Every active run is listed in STATE/active/<run id> (a file holding the ledger's path),
- * removed when the run ends. STATE is $FALLOUT_STATE_DIR, default ~/.local/state/fallout.
+ * Every active run is listed in STATE/active/<run id>, a file holding "PID START LEDGER"
+ * of the fallout process that owns the run (so cleanup tells a live run, same pid and
+ * same start time, from a dead one), removed when the run ends. STATE is
+ * $FALLOUT_STATE_DIR, else $XDG_STATE_HOME/fallout, else ~/.local/state/fallout (0700).
+ *
+ * Clusters kept between runs (mark_for_reuse) have a record in STATE/clusters/NAME/: the
+ * runlevel the last run left them at (written by the engine), and whatever their
+ * provisioner keeps there (the `local` provisioner: local/).
  */
 #ifndef FO_LEDGER_H
 #define FO_LEDGER_H
@@ -17,11 +24,17 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "spec/runlevel.h"
+
+struct fo_buf;
 struct fo_err;
+struct fo_group;
 struct fo_ledger;
 
 /* The state folder (created if missing); returns a static string. */
 const char *fo_state_dir(void);
+/* Sets out to STATE/name (created 0700 if missing). Returns 0 or FO_EIO. */
+int fo_state_subdir(const char *name, struct fo_buf *out, struct fo_err *err);
 
 /* Opens a new ledger for run_id at path and lists it as active. NULL with err set. */
 struct fo_ledger *fo_ledger_open(const char *path, const char *run_id, struct fo_err *err);
@@ -29,12 +42,27 @@ struct fo_ledger *fo_ledger_open(const char *path, const char *run_id, struct fo
 int fo_ledger_dir(struct fo_ledger *l, const char *path);
 /* Records a process group just started (call from fo_proc_started_fn). */
 int fo_ledger_proc(struct fo_ledger *l, pid_t pid, pid_t pgid);
+/*
+ * As fo_ledger_dir and fo_ledger_proc, for what belongs to a cluster kept between runs
+ * (mark_for_reuse) called cluster: fo_ledger_undo_all leaves these entries alone (the
+ * provisioner's destroy undoes them, or they stay for the next run), while cleanup of a
+ * killed run undoes them like any other. cluster NULL is the same as the plain calls.
+ */
+int fo_ledger_cluster_dir(struct fo_ledger *l, const char *cluster, const char *path);
+int fo_ledger_cluster_proc(struct fo_ledger *l, const char *cluster, pid_t pid, pid_t pgid);
 /* Records that an entry was undone. */
 int fo_ledger_gone_dir(struct fo_ledger *l, const char *path);
 int fo_ledger_gone_proc(struct fo_ledger *l, pid_t pgid);
-/* Undoes every entry not yet gone: kills process groups, removes folders (newest first).
- * Returns the number of entries undone; problems go to err (first one). */
+/* Removes a recorded folder and everything in it now (with the checks undo makes), and
+ * records it gone. l may be NULL. Returns 0 (also when it did not exist) or an error. */
+int fo_ledger_remove_dir(struct fo_ledger *l, const char *path, struct fo_err *err);
+/* Undoes every entry not yet gone (except cluster entries): kills process groups that are
+ * still ours, then removes folders (newest first). Returns the number of entries undone;
+ * problems go to err (first one). */
 int fo_ledger_undo_all(struct fo_ledger *l, struct fo_err *err);
+/* Runs fn(data) when l is closed (newest first, before anything else): the end of the
+ * run, while its groups still exist. Provisioners free what they keep per group there. */
+void fo_ledger_at_close(struct fo_ledger *l, void (*fn)(void *data), void *data);
 /* Closes; with finished, the run is no longer listed as active. */
 void fo_ledger_close(struct fo_ledger *l, bool finished);
 
@@ -47,5 +75,28 @@ struct fo_cleanup_report {
 };
 /* Undoes the ledgers of every active run whose fallout process is gone. */
 int fo_ledger_cleanup(struct fo_cleanup_report *rep, struct fo_err *err);
+/* Called with one line per thing cleanup does or, in a dry run, would do. */
+typedef void (*fo_cleanup_note_fn)(void *ctx, const char *what);
+/* As fo_ledger_cleanup; with dry_run nothing is touched and rep counts what would be
+ * done. note may be NULL. One cleanup runs at a time (a lock in STATE/active). */
+int fo_ledger_cleanup_with(bool dry_run, fo_cleanup_note_fn note, void *ctx, struct fo_cleanup_report *rep,
+			   struct fo_err *err);
+
+/* ---- clusters kept between runs ---- */
+
+/* The name a group's cluster is known by between runs: its provisioner's `name` property
+ * when set, else the group's name. Borrowed from spec. */
+const char *fo_cluster_name(const struct fo_group *spec);
+/* Sets out to STATE/clusters/<name> (characters unsafe in a folder name become '_'),
+ * without creating it. Returns 0, or FO_EINVAL for an empty name. */
+int fo_cluster_path(const char *name, struct fo_buf *out);
+/* As fo_cluster_path, creating the folder (0700) if missing. Returns 0 or an error. */
+int fo_cluster_dir(const char *name, struct fo_buf *out, struct fo_err *err);
+/* Records the runlevel a run left cluster name at (the engine, for mark_for_reuse). */
+int fo_cluster_save_state(const char *name, enum fo_runlevel rl, struct fo_err *err);
+/* Reads it back: 0 and *rl, or FO_ENOENT when nothing is recorded. */
+int fo_cluster_load_state(const char *name, enum fo_runlevel *rl);
+/* Forgets cluster name: removes its whole record folder. */
+int fo_cluster_forget(const char *name, struct fo_err *err);
 
 #endif

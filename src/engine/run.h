@@ -27,6 +27,7 @@ struct fo_err;
 struct fo_ledger;
 struct fo_run;
 struct fo_rgroup;
+struct fo_rgroup_x;
 
 #define FO_RUN_STATE_MAP(XX)     \
 	XX(CREATED)              \
@@ -76,6 +77,7 @@ struct fo_rgroup {
 	void *impl;                      /* the provisioner's */
 	void **cm_impl;                  /* one per configuration manager */
 	bool reused;                     /* found running from an earlier run (mark_for_reuse) */
+	struct fo_rgroup_x *x;           /* the engine's */
 };
 
 /* ---- what components may ask ---- */
@@ -118,6 +120,16 @@ int fo_node_stop_service(struct fo_node *node, const char *name, struct fo_err *
 int fo_node_collect(struct fo_node *node, const char *path, const char *dest, struct fo_err *err);
 
 /*
+ * Appends s to out with its <<type:key>> references expanded for node (may be NULL):
+ * <<file:PATH>> is the absolute path of a local_files entry (the run's managed_files/), or
+ * of a remote_files entry on the node; <<secret:NAME>> comes from the environment variable
+ * FALLOUT_SECRET_<NAME> (with `fallout exec`) and is redacted from every log from then on;
+ * <<provider:GROUP:ORDINAL:node:KEY>> is a node fact: address, name, dir, ordinal.
+ * Returns 0 or an error naming the reference.
+ */
+int fo_run_expand(struct fo_run *r, struct fo_node *node, const char *s, struct fo_buf *out, struct fo_err *err);
+
+/*
  * Moves a group to a stable runlevel, one step at a time (never past it), through its
  * provisioner and configuration managers. On a failed step the group is FAILED and the
  * run records the failure. Returns 0 or the step's error. Thread-safe per group.
@@ -156,6 +168,8 @@ struct fo_run_opts {
 	void *progress_ctx;
 };
 
+/* Writes a new random run id (a version-4 UUID) into out. */
+void fo_run_new_id(char out[37]);
 /* Creates a run of def (borrowed; must outlive the run). Returns NULL with err set. */
 struct fo_run *fo_run_new(const struct fo_def *def, const struct fo_run_opts *opts, struct fo_err *err);
 /* Runs it to the end. Returns the final state. */

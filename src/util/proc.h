@@ -57,8 +57,9 @@ struct fo_service;
 typedef void (*fo_service_exit_fn)(void *ctx, struct fo_service *s, int exit_code, int signal);
 
 /*
- * Starts cmd (its timeout is ignored) in the background in its own process group and
- * watches it. Returns an owned service, or NULL with err set.
+ * Starts cmd (its timeout and capture are ignored) in the background in its own process
+ * group and watches it. Returns an owned service, or NULL with err set. on_exit must not
+ * stop or free s, nor take a lock a caller of fo_service_stop may hold while stopping.
  */
 struct fo_service *fo_service_start(const struct fo_cmd *cmd, fo_proc_started_fn started, void *ctx,
 				    fo_service_exit_fn on_exit, void *exit_ctx, struct fo_err *err);
@@ -71,6 +72,10 @@ bool fo_service_running(const struct fo_service *s);
 int fo_service_stop(struct fo_service *s, int64_t grace_ns);
 /* Stops if needed and frees. NULL is fine. */
 void fo_service_free(struct fo_service *s);
+/* Stops watching and frees, leaving the process running (a cluster kept for reuse by a
+ * later run). If it ends while this program still runs it stays a zombie until we exit.
+ * NULL is fine. */
+void fo_service_detach(struct fo_service *s);
 
 /* Kills the process group of every command now running under fo_proc_run (SIGKILL), and
  * makes those that start from now on fail at once, until fo_proc_allow again. Safe from
@@ -82,6 +87,9 @@ void fo_proc_allow(void);
 /* Kills a process group: SIGTERM, then SIGKILL after grace_ns if any member remains.
  * Returns true if the group is gone. */
 bool fo_proc_kill_group(pid_t pgid, int64_t grace_ns);
+/* True if the process group pgid has a member that has not ended (zombies do not count).
+ * A group we may not signal counts as alive. */
+bool fo_proc_group_alive(pid_t pgid);
 /* The start time of pid (clock ticks since boot, from /proc), to tell a process from a
  * later one with the same pid. Returns 0 if there is no such process. */
 uint64_t fo_proc_start_time(pid_t pid);

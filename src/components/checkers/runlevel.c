@@ -1,5 +1,5 @@
 /*
- * runlevel.c: the `runlevel` checker's descriptor: compares the runlevels that `runlevel`
+ * runlevel.c: the `runlevel` checker: compares the runlevels that `runlevel`
  * modules reached with the sequence the test expects.
  */
 #include "util/common.h"
@@ -10,6 +10,9 @@
 #include "spec/yaml.h"
 #include "util/diag.h"
 #include "util/strutil.h"
+#include "engine/history.h"
+#include "util/alloc.h"
+#include "util/buf.h"
 
 static const struct fo_prop props[] = {
 	{
@@ -48,6 +51,43 @@ static void validate(const struct fo_propset *ps, struct fo_diags *d)
 	}
 }
 
+/* Writes "[A, B]" for n names. */
+static void add_list(struct fo_buf *b, const char *const *names, size_t n)
+{
+	fo_buf_addch(b, '[');
+	for (size_t i = 0; i < n; i++)
+		fo_buf_addf(b, "%s%s", i ? ", " : "", names[i]);
+	fo_buf_addch(b, ']');
+}
+
+/* Passes when the ok values of the `runlevel` modules, in order, are `runlevels`. */
+static int check(const struct fo_propset *ps, const struct fo_history *h, bool *passed, struct fo_buf *msg,
+		 struct fo_err *err)
+{
+	const struct fo_propval *want = fo_props_get(ps, "runlevels");
+	size_t nwant = want && want->set ? want->nlist : 0;
+	size_t n, ngot = 0;
+	const struct fo_op *ops = fo_history_ops(h, &n);
+	const char **got = fo_calloc(n + 1, sizeof(*got));
+	for (size_t i = 0; i < n; i++)
+		if (ops[i].type == FO_OP_OK && strcasecmp(ops[i].module, "runlevel") == 0)
+			got[ngot++] = ops[i].value ? ops[i].value : "";
+	bool same = ngot == nwant;
+	for (size_t i = 0; same && i < nwant; i++)
+		same = strcasecmp(got[i], want->list[i]) == 0;
+	*passed = same;
+	fo_buf_adds(msg, same ? "runlevels reached as expected: " : "expected runlevels ");
+	add_list(msg, nwant ? want->list : NULL, nwant);
+	if (!same) {
+		fo_buf_adds(msg, ", got ");
+		add_list(msg, got, ngot);
+	}
+	fo_free(got);
+	return 0;
+}
+
+static const struct fo_checker_ops ops = {.check = check};
+
 const struct fo_component fo_checker_runlevel = {
 	.name = "runlevel",
 	.kind = FO_KIND_CHECKER,
@@ -79,4 +119,5 @@ const struct fo_component fo_checker_runlevel = {
 		   "        runlevels: STARTED_SERVICES_RUNNING,STARTED_SERVICES_CONFIGURED\n",
 	.props = props,
 	.validate = validate,
+	.checker = &ops,
 };

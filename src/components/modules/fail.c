@@ -1,11 +1,22 @@
 /*
- * fail.c: the `fail` module's descriptor: a module that always fails, to check that
+ * fail.c: the `fail` module: a module that always fails, to check that
  * checkers and CI notice failures. One of Fallout's test components, shipped as a
  * documented helper.
  */
 #include "util/common.h"
 
 #include "components/component.h"
+#include "engine/run.h"
+
+/* Fails, always: the value is Fallout's own text. */
+static int run(struct fo_mctx *m, struct fo_err *err)
+{
+	fo_emit(m, FO_OP_INVOKE, NULL);
+	fo_emit(m, FO_OP_FAIL, "Fail module always fails!");
+	return 0;
+}
+
+static const struct fo_module_ops ops = {.run = run};
 
 const struct fo_component fo_module_fail = {
 	.name = "fail",
@@ -26,4 +37,5 @@ const struct fo_component fo_module_fail = {
 		   "  checkers:\n"
 		   "    verify_success:\n"
 		   "      checker: nofail\n",
+	.module = &ops,
 };

@@ -1,10 +1,21 @@
 /*
- * fake.c: the `fake` module's descriptor: a module that succeeds at once, the workload
+ * fake.c: the `fake` module: a module that succeeds at once, the workload
  * of dry runs. One of Fallout's test components, shipped as a documented helper.
  */
 #include "util/common.h"
 
 #include "components/component.h"
+#include "engine/run.h"
+
+/* Succeeds at once. */
+static int run(struct fo_mctx *m, struct fo_err *err)
+{
+	fo_emit(m, FO_OP_INVOKE, NULL);
+	fo_emit(m, FO_OP_OK, NULL);
+	return 0;
+}
+
+static const struct fo_module_ops ops = {.run = run};
 
 const struct fo_component fo_module_fake = {
 	.name = "fake",
@@ -24,4 +35,5 @@ const struct fo_component fo_module_fake = {
 		   "  checkers:\n"
 		   "    nofail:\n"
 		   "      checker: nofail\n",
+	.module = &ops,
 };

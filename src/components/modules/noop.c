@@ -1,10 +1,13 @@
 /*
- * noop.c: the `noop` module's descriptor: a module that succeeds without doing anything,
+ * noop.c: the `noop` module: a module that succeeds without doing anything,
  * a placeholder in a phase or a way to print values while writing a test.
  */
 #include "util/common.h"
 
 #include "components/component.h"
+#include "engine/run.h"
+#include "spec/props.h"
+#include "util/buf.h"
 
 static const struct fo_prop props[] = {
 	{
@@ -15,6 +18,21 @@ static const struct fo_prop props[] = {
 	},
 	{0},
 };
+
+/* Succeeds at once; the invoke carries the given properties, joined with commas. */
+static int run(struct fo_mctx *m, struct fo_err *err)
+{
+	const struct fo_propval *v = fo_props_get(m->props, "properties");
+	struct fo_buf b = FO_BUF_INIT;
+	for (size_t i = 0; v && v->set && i < v->nlist; i++)
+		fo_buf_addf(&b, "%s%s", i ? "," : "", v->list[i]);
+	fo_emit(m, FO_OP_INVOKE, b.len ? b.s : NULL);
+	fo_emit(m, FO_OP_OK, "Success: noop succeeded!");
+	fo_buf_release(&b);
+	return 0;
+}
+
+static const struct fo_module_ops ops = {.run = run};
 
 const struct fo_component fo_module_noop = {
 	.name = "noop",
@@ -34,4 +52,5 @@ const struct fo_component fo_module_noop = {
 		   "        properties:\n"
 		   "          properties: cluster is up,starting load\n",
 	.props = props,
+	.module = &ops,
 };

@@ -1,5 +1,5 @@
 /*
- * runlevel.c: the `runlevel` module's descriptor: moves a node group to another runlevel
+ * runlevel.c: the `runlevel` module: moves a node group to another runlevel
  * in the middle of a workload (stop its services, start them again...).
  */
 #include "util/common.h"
@@ -7,6 +7,7 @@
 #include "components/component.h"
 #include "spec/props.h"
 #include "util/diag.h"
+#include "engine/run.h"
 
 static const struct fo_prop props[] = {
 	{
@@ -40,6 +41,71 @@ static void validate(const struct fo_propset *ps, struct fo_diags *d)
 		fo_diags_error(d, &ps->pos, "module '%s' needs 'role' or 'node_group' to say which group to move",
 			       ps->alias ? ps->alias : ps->comp->name);
 }
+
+/* True for the runlevels above STARTED_SERVICES_UNCONFIGURED, transitional ones included:
+ * the services are configured (or being configured, started, stopped), so their logs and
+ * other artifacts are still there to collect. */
+static bool services_configured(enum fo_runlevel rl)
+{
+	switch (rl) {
+	case FO_RL_STARTED_CONFIGURING_SERVICES:
+	case FO_RL_STARTED_SERVICES_CONFIGURED:
+	case FO_RL_STARTED_STARTING_SERVICES:
+	case FO_RL_STARTED_SERVICES_RUNNING:
+	case FO_RL_STARTED_STOPPING_SERVICES:
+	case FO_RL_STARTED_UNCONFIGURING_SERVICES:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * Moves the group, refusing to go down to STARTED_SERVICES_UNCONFIGURED or below from a
+ * configured state (as Fallout does: that would lose artifacts before collection). The
+ * ok's value is the runlevel's name, which the `runlevel` checker compares.
+ */
+static int run(struct fo_mctx *m, struct fo_err *err)
+{
+	const char *name = fo_props_str(m->props, "node_group", NULL);
+	if (!name)
+		name = fo_props_str(m->props, "role", "server");
+	const char *level = fo_props_str(m->props, "runlevel", "");
+	enum fo_runlevel target;
+	if (fo_runlevel_parse(level, &target) != 0) {
+		fo_emit(m, FO_OP_INVOKE, level);
+		fo_emitf(m, FO_OP_FAIL, "'%s' is not a runlevel", level);
+		return 0;
+	}
+	fo_emit(m, FO_OP_INVOKE, fo_runlevel_name(target));
+	struct fo_rgroup *g = fo_run_group(m->run, name);
+	if (!g) {
+		fo_emitf(m, FO_OP_FAIL, "there is no node group '%s'", name);
+		return 0;
+	}
+	const char *gname = g->spec->name;
+	enum fo_runlevel now = g->state;
+	if (services_configured(now) && target <= FO_RL_STARTED_SERVICES_UNCONFIGURED) {
+		fo_error(fo_run_log(m->run),
+			 "module '%s' refused to move group '%s' down from %s to %s: that would lose its artifacts",
+			 m->alias, gname, fo_runlevel_name(now), fo_runlevel_name(target));
+		fo_emitf(m, FO_OP_FAIL,
+			 "refused to move group '%s' down from %s to %s: unconfiguring its services would lose "
+			 "their artifacts before they are collected",
+			 gname, fo_runlevel_name(now), fo_runlevel_name(target));
+		return 0;
+	}
+	struct fo_err terr = {0};
+	if (fo_rgroup_transition(g, target, &terr) != 0) {
+		fo_emitf(m, FO_OP_FAIL, "could not move group '%s' to %s: %s", gname, fo_runlevel_name(target),
+			 terr.code ? terr.msg : "a step failed");
+		return 0;
+	}
+	fo_emit(m, FO_OP_OK, fo_runlevel_name(target));
+	return 0;
+}
+
+static const struct fo_module_ops ops = {.run = run};
 
 const struct fo_component fo_module_runlevel = {
 	.name = "runlevel",
@@ -78,4 +144,5 @@ const struct fo_component fo_module_runlevel = {
 		   "        runlevels: STARTED_SERVICES_RUNNING\n",
 	.props = props,
 	.validate = validate,
+	.module = &ops,
 };

@@ -1,10 +1,12 @@
 /*
- * sleep.c: the `sleep` module's descriptor: waits for a while, to let a system settle,
+ * sleep.c: the `sleep` module: waits for a while, to let a system settle,
  * or (with lifetime run_to_end_of_phase) to pace a phase.
  */
 #include "util/common.h"
 
 #include "components/component.h"
+#include "engine/run.h"
+#include "spec/props.h"
 
 static const struct fo_prop props[] = {
 	{
@@ -15,6 +17,20 @@ static const struct fo_prop props[] = {
 	},
 	{0},
 };
+
+/* Sleeps for `duration`, waking early (and failing) when the run is aborted. */
+static int run(struct fo_mctx *m, struct fo_err *err)
+{
+	fo_emit(m, FO_OP_INVOKE, NULL);
+	int64_t ns = fo_props_duration_ns(m->props, "duration", 60 * INT64_C(1000000000));
+	if (fo_run_sleep(m->run, ns) != 0)
+		fo_emit(m, FO_OP_FAIL, "aborted");
+	else
+		fo_emit(m, FO_OP_OK, NULL);
+	return 0;
+}
+
+static const struct fo_module_ops ops = {.run = run};
 
 const struct fo_component fo_module_sleep = {
 	.name = "sleep",
@@ -38,4 +54,5 @@ const struct fo_component fo_module_sleep = {
 		   "        properties:\n"
 		   "          duration: 30s\n",
 	.props = props,
+	.module = &ops,
 };

@@ -1,11 +1,13 @@
 /*
- * text.c: the `text` module's descriptor: emits a given text as its result, so checkers
+ * text.c: the `text` module: emits a given text as its result, so checkers
  * can see in which order modules ran. One of Fallout's test components, shipped as a
  * documented helper.
  */
 #include "util/common.h"
 
 #include "components/component.h"
+#include "engine/run.h"
+#include "spec/props.h"
 
 static const struct fo_prop props[] = {
 	{
@@ -16,6 +18,15 @@ static const struct fo_prop props[] = {
 	},
 	{0},
 };
+
+/* Emits the text as the module's one ok, as Fallout's test module does (no invoke). */
+static int run(struct fo_mctx *m, struct fo_err *err)
+{
+	fo_emit(m, FO_OP_OK, fo_props_str(m->props, "text", ""));
+	return 0;
+}
+
+static const struct fo_module_ops ops = {.run = run};
 
 const struct fo_component fo_module_text = {
 	.name = "text",
@@ -40,4 +51,5 @@ const struct fo_component fo_module_text = {
 		   "        properties:\n"
 		   "          text: b\n",
 	.props = props,
+	.module = &ops,
 };

@@ -1,0 +1,921 @@
+/*
+ * ledger.c: the run's ledger (ledger.h): a text file appended (and synced) before anything
+ * is started or created, read back to undo it all at teardown, or by `fallout cleanup`
+ * after the run was killed. The file is the truth: undoing reads it, never an in-memory
+ * copy, so the run itself and a later cleanup take the same path.
+ *
+ * Lines (PATH is the rest of the line; paths with a newline are refused):
+ *   dir PATH                       proc PID PGID START
+ *   cluster NAME dir PATH          cluster NAME proc PID PGID START
+ *   gone dir PATH                  gone proc PGID
+ * `cluster` entries belong to a cluster kept between runs (mark_for_reuse): the run's own
+ * fo_ledger_undo_all leaves them to the provisioner, and cleanup of a dead run undoes them.
+ *
+ * Killing is careful. A process group is killed only if its leader is still the process
+ * recorded (same pid, same start time), or if the leader is gone but the group still has
+ * members (a group id is not reused while the group exists, and a new process with that
+ * pid would have a different start time). Removing is careful too: absolute paths only,
+ * never "/", a top-level folder, the state folder, the home folder or one of their
+ * ancestors; symbolic links are removed, never followed; other file systems are not
+ * entered.
+ *
+ * Also here: the state folder, and the record of clusters kept between runs
+ * (STATE/clusters/NAME/), shared by the engine and the provisioners.
+ */
+#include "util/common.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine/ledger.h"
+#include "spec/definition.h"
+#include "spec/props.h"
+#include "util/alloc.h"
+#include "util/buf.h"
+#include "util/err.h"
+#include "util/proc.h"
+#include "util/strutil.h"
+
+#define TERM_GRACE_NS (2 * 1000000000LL)
+#define KILL_WAIT_NS (5 * 1000000000LL)
+#define POLL_NS (5 * 1000000LL)
+#define MAX_DEPTH 256
+
+/* ---- the state folder ---- */
+
+static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
+static char state_dir[PATH_MAX];
+
+/* Creates path and its missing parents with mode. Returns 0 or an errno. */
+static int mkdirs(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
+		return ENAMETOOLONG;
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+			return errno;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
+		return errno;
+	struct stat st;
+	if (stat(tmp, &st) < 0)
+		return errno;
+	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
+}
+
+const char *fo_state_dir(void)
+{
+	char want[PATH_MAX];
+	const char *env = getenv("FALLOUT_STATE_DIR");
+	const char *xdg = getenv("XDG_STATE_HOME");
+	const char *home = getenv("HOME");
+	if (env && *env)
+		snprintf(want, sizeof(want), "%s", env);
+	else if (xdg && xdg[0] == '/')
+		snprintf(want, sizeof(want), "%s/fallout", xdg);
+	else
+		snprintf(want, sizeof(want), "%s/.local/state/fallout", home && *home ? home : "/tmp");
+	size_t len = strlen(want);
+	while (len > 1 && want[len - 1] == '/')
+		want[--len] = '\0';
+	pthread_mutex_lock(&state_lock);
+	if (strcmp(state_dir, want) != 0) {
+		memcpy(state_dir, want, len + 1);
+		mkdirs(state_dir, 0700);
+	}
+	pthread_mutex_unlock(&state_lock);
+	return state_dir;
+}
+
+int fo_state_subdir(const char *name, struct fo_buf *out, struct fo_err *err)
+{
+	fo_buf_clear(out);
+	fo_buf_addf(out, "%s/%s", fo_state_dir(), name);
+	int e = mkdirs(out->s, 0700);
+	if (e)
+		return fo_err_set(err, FO_EIO, "cannot create '%s': %s", out->s, strerror(e));
+	return 0;
+}
+
+/* ---- safe removal ---- */
+
+/* True if a is b or an ancestor of b (both absolute, no trailing slash). */
+static bool is_ancestor_or_same(const char *a, const char *b)
+{
+	size_t n = strlen(a);
+	if (n == 1 && a[0] == '/')
+		return true;
+	return strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/');
+}
+
+/* Checks that path is one we may remove. Returns 0 or FO_EINVAL with the reason. */
+static int check_removable(const char *path, struct fo_err *err)
+{
+	if (path[0] != '/')
+		return fo_err_set(err, FO_EINVAL, "refusing to remove '%s': not an absolute path", path);
+	int depth = 0;
+	for (const char *p = path; *p;) {
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return fo_err_set(err, FO_EINVAL, "refusing to remove '%s': '.' or '..' in the path", path);
+		depth++;
+		p += n;
+	}
+	if (depth < 2)
+		return fo_err_set(err, FO_EINVAL, "refusing to remove '%s': too close to the root", path);
+	char norm[PATH_MAX];
+	snprintf(norm, sizeof(norm), "%s", path);
+	size_t len = strlen(norm);
+	while (len > 1 && norm[len - 1] == '/')
+		norm[--len] = '\0';
+	const char *home = getenv("HOME");
+	const char *guarded[] = {fo_state_dir(), home && home[0] == '/' ? home : NULL};
+	for (size_t i = 0; i < FO_ARRAY_LEN(guarded); i++)
+		if (guarded[i] && is_ancestor_or_same(norm, guarded[i]))
+			return fo_err_set(err, FO_EINVAL, "refusing to remove '%s': it holds '%s'", path, guarded[i]);
+	return 0;
+}
+
+/* Removes everything in the folder open as dfd (on device dev). Returns 0 or an errno. */
+static int empty_dir(int dfd, dev_t dev, int depth)
+{
+	if (depth > MAX_DEPTH)
+		return ELOOP;
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		int e = errno;
+		close(dfd);
+		return e;
+	}
+	int first = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT && !first)
+				first = errno;
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (st.st_dev != dev) {
+				if (!first)
+					first = EXDEV; /* a mount point: not ours to empty */
+				continue;
+			}
+			int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (sub < 0) {
+				if (!first)
+					first = errno;
+				continue;
+			}
+			int e = empty_dir(sub, dev, depth + 1);
+			if (e && !first)
+				first = e;
+			if (unlinkat(dirfd(d), n, AT_REMOVEDIR) < 0 && errno != ENOENT && !first)
+				first = errno;
+		} else if (unlinkat(dirfd(d), n, 0) < 0 && errno != ENOENT && !first) {
+			first = errno;
+		}
+	}
+	closedir(d);
+	return first;
+}
+
+/* Removes the folder at path and everything in it. Returns 1 if it was removed, 0 if
+ * there was nothing to remove, or an error. */
+static int remove_tree(const char *path, struct fo_err *err)
+{
+	int rc = check_removable(path, err);
+	if (rc)
+		return rc;
+	struct stat st;
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return fo_err_set(err, FO_EIO, "cannot remove '%s': %s", path, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return fo_err_set(err, FO_EINVAL, "refusing to remove '%s': not a folder", path);
+	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd < 0)
+		return fo_err_set(err, FO_EIO, "cannot remove '%s': %s", path, strerror(errno));
+	int e = empty_dir(dfd, st.st_dev, 0);
+	if (!e && rmdir(path) < 0 && errno != ENOENT)
+		e = errno;
+	if (e)
+		return fo_err_set(err, FO_EIO, "cannot remove '%s': %s", path, strerror(e));
+	return 1;
+}
+
+/* ---- the ledger ---- */
+
+struct at_close {
+	void (*fn)(void *data);
+	void *data;
+};
+
+struct fo_ledger {
+	pthread_mutex_t lock;
+	int fd;                    /* the ledger file, appended */
+	char *path;                /* its absolute path */
+	char *active;              /* STATE/active/<run id> */
+	bool failed;               /* a write failed */
+	struct at_close *at_close; /* run by fo_ledger_close, newest first */
+	size_t nat_close, at_close_cap;
+};
+
+/* Appends one line and syncs it. */
+static int append(struct fo_ledger *l, const char *line)
+{
+	if (!l)
+		return FO_EINVAL;
+	size_t n = strlen(line);
+	int rc = 0;
+	pthread_mutex_lock(&l->lock);
+	for (size_t off = 0; off < n;) {
+		ssize_t w = write(l->fd, line + off, n - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			rc = FO_EIO;
+			break;
+		}
+		off += (size_t)w;
+	}
+	if (!rc && fdatasync(l->fd) < 0 && errno != EINVAL)
+		rc = FO_EIO;
+	if (rc)
+		l->failed = true;
+	pthread_mutex_unlock(&l->lock);
+	return rc;
+}
+
+static bool valid_path(const char *path)
+{
+	return path && path[0] == '/' && !strchr(path, '\n');
+}
+
+static bool valid_name(const char *name)
+{
+	if (!name || !*name)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (*p == ' ' || *p == '\n' || *p == '/')
+			return false;
+	return true;
+}
+
+/* Writes "PID START LEDGER\n" to path atomically. */
+static int write_active(const char *path, const char *ledger, struct fo_err *err)
+{
+	struct fo_buf tmp = FO_BUF_INIT, text = FO_BUF_INIT;
+	fo_buf_addf(&tmp, "%s.tmp.%d", path, (int)getpid());
+	fo_buf_addf(&text, "%d %llu %s\n", (int)getpid(), (unsigned long long)fo_proc_start_time(getpid()), ledger);
+	int rc = 0;
+	int fd = open(tmp.s, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, text.s, text.len) != (ssize_t)text.len || fsync(fd) < 0) {
+		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", tmp.s, strerror(errno));
+	}
+	if (fd >= 0)
+		close(fd);
+	if (!rc && rename(tmp.s, path) < 0)
+		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", path, strerror(errno));
+	if (rc)
+		unlink(tmp.s);
+	fo_buf_release(&tmp);
+	fo_buf_release(&text);
+	return rc;
+}
+
+struct fo_ledger *fo_ledger_open(const char *path, const char *run_id, struct fo_err *err)
+{
+	if (!valid_name(run_id) || strcmp(run_id, ".") == 0 || strcmp(run_id, "..") == 0) {
+		fo_err_set(err, FO_EINVAL, "invalid run id '%s'", run_id ? run_id : "");
+		return NULL;
+	}
+	if (!path || strchr(path, '\n')) {
+		fo_err_set(err, FO_EINVAL, "invalid ledger path");
+		return NULL;
+	}
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		fo_err_set(err, FO_EIO, "cannot open ledger '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	char *abs = realpath(path, NULL);
+	struct fo_buf active = FO_BUF_INIT;
+	if (!abs || fo_state_subdir("active", &active, err) < 0) {
+		if (!abs)
+			fo_err_set(err, FO_EIO, "cannot resolve '%s': %s", path, strerror(errno));
+		free(abs);
+		close(fd);
+		fo_buf_release(&active);
+		return NULL;
+	}
+	fo_buf_addf(&active, "/%s", run_id);
+	if (write_active(active.s, abs, err) < 0) {
+		free(abs);
+		close(fd);
+		fo_buf_release(&active);
+		return NULL;
+	}
+	struct fo_ledger *l = fo_calloc(1, sizeof(*l));
+	pthread_mutex_init(&l->lock, NULL);
+	l->fd = fd;
+	l->path = fo_strdup(abs);
+	free(abs);
+	l->active = fo_buf_detach(&active, NULL);
+	return l;
+}
+
+int fo_ledger_dir(struct fo_ledger *l, const char *path)
+{
+	return fo_ledger_cluster_dir(l, NULL, path);
+}
+
+int fo_ledger_proc(struct fo_ledger *l, pid_t pid, pid_t pgid)
+{
+	return fo_ledger_cluster_proc(l, NULL, pid, pgid);
+}
+
+int fo_ledger_cluster_dir(struct fo_ledger *l, const char *cluster, const char *path)
+{
+	if (!valid_path(path) || (cluster && !valid_name(cluster)))
+		return FO_EINVAL;
+	struct fo_buf b = FO_BUF_INIT;
+	if (cluster)
+		fo_buf_addf(&b, "cluster %s ", cluster);
+	fo_buf_addf(&b, "dir %s\n", path);
+	int rc = append(l, b.s);
+	fo_buf_release(&b);
+	return rc;
+}
+
+int fo_ledger_cluster_proc(struct fo_ledger *l, const char *cluster, pid_t pid, pid_t pgid)
+{
+	if (pid <= 1 || pgid <= 1 || (cluster && !valid_name(cluster)))
+		return FO_EINVAL;
+	struct fo_buf b = FO_BUF_INIT;
+	if (cluster)
+		fo_buf_addf(&b, "cluster %s ", cluster);
+	fo_buf_addf(&b, "proc %d %d %llu\n", (int)pid, (int)pgid, (unsigned long long)fo_proc_start_time(pid));
+	int rc = append(l, b.s);
+	fo_buf_release(&b);
+	return rc;
+}
+
+int fo_ledger_gone_dir(struct fo_ledger *l, const char *path)
+{
+	if (!valid_path(path))
+		return FO_EINVAL;
+	struct fo_buf b = FO_BUF_INIT;
+	fo_buf_addf(&b, "gone dir %s\n", path);
+	int rc = append(l, b.s);
+	fo_buf_release(&b);
+	return rc;
+}
+
+int fo_ledger_gone_proc(struct fo_ledger *l, pid_t pgid)
+{
+	char line[64];
+	snprintf(line, sizeof(line), "gone proc %d\n", (int)pgid);
+	return append(l, line);
+}
+
+/* ---- reading and undoing ---- */
+
+struct entry {
+	bool is_dir;
+	bool cluster;      /* belongs to a cluster kept between runs */
+	bool gone;
+	char *path;        /* dir */
+	pid_t pid, pgid;   /* proc */
+	uint64_t start;
+};
+
+struct entries {
+	struct entry *v;
+	size_t n, cap;
+};
+
+static void entries_release(struct entries *es)
+{
+	for (size_t i = 0; i < es->n; i++)
+		fo_free(es->v[i].path);
+	fo_free(es->v);
+	*es = (struct entries){0};
+}
+
+static bool parse_int(const char *s, size_t n, int64_t *out)
+{
+	char tmp[32];
+	if (n == 0 || n >= sizeof(tmp))
+		return false;
+	memcpy(tmp, s, n);
+	tmp[n] = '\0';
+	return fo_parse_i64(tmp, out);
+}
+
+/* Splits the next space-separated word off *s. */
+static bool word(const char **s, const char **w, size_t *n)
+{
+	const char *p = *s;
+	if (!*p)
+		return false;
+	const char *e = strchr(p, ' ');
+	*w = p;
+	*n = e ? (size_t)(e - p) : strlen(p);
+	*s = e ? e + 1 : p + *n;
+	return *n > 0;
+}
+
+static bool is_word(const char *w, size_t n, const char *lit)
+{
+	return strlen(lit) == n && memcmp(w, lit, n) == 0;
+}
+
+/* Parses "proc PID PGID START" (after the kind) into e. */
+static bool parse_proc(const char *rest, struct entry *e)
+{
+	const char *w;
+	size_t n;
+	int64_t pid, pgid, start;
+	if (!word(&rest, &w, &n) || !parse_int(w, n, &pid) || !word(&rest, &w, &n) || !parse_int(w, n, &pgid) ||
+	    !word(&rest, &w, &n) || !parse_int(w, n, &start) || pid <= 1 || pgid <= 1 || pid > INT_MAX ||
+	    pgid > INT_MAX || start < 0)
+		return false;
+	e->pid = (pid_t)pid;
+	e->pgid = (pid_t)pgid;
+	e->start = (uint64_t)start;
+	return true;
+}
+
+/* Applies one line. Unknown or broken lines (a torn last write) are skipped. */
+static void parse_line(struct entries *es, const char *line)
+{
+	const char *s = line, *w;
+	size_t n;
+	if (!word(&s, &w, &n))
+		return;
+	bool cluster = false, gone = false;
+	if (is_word(w, n, "cluster")) {
+		if (!word(&s, &w, &n) || !word(&s, &w, &n))
+			return;
+		cluster = true;
+	} else if (is_word(w, n, "gone")) {
+		if (!word(&s, &w, &n))
+			return;
+		gone = true;
+	}
+	bool is_dir = is_word(w, n, "dir");
+	if (!is_dir && !is_word(w, n, "proc"))
+		return;
+	if (gone) {
+		int64_t pgid = 0;
+		if (!is_dir && !parse_int(s, strlen(s), &pgid))
+			return;
+		for (size_t i = 0; i < es->n; i++) {
+			struct entry *e = &es->v[i];
+			if (e->is_dir == is_dir && (is_dir ? strcmp(e->path, s) == 0 : e->pgid == (pid_t)pgid))
+				e->gone = true;
+		}
+		return;
+	}
+	struct entry e = {.is_dir = is_dir, .cluster = cluster};
+	if (is_dir) {
+		if (!valid_path(s))
+			return;
+		e.path = fo_strdup(s);
+	} else if (!parse_proc(s, &e)) {
+		return;
+	}
+	FO_GROW(es->v, es->cap, es->n + 1);
+	es->v[es->n++] = e;
+}
+
+static int read_entries(const char *path, struct entries *es, struct fo_err *err)
+{
+	struct fo_buf text = FO_BUF_INIT;
+	int rc = fo_buf_read_file(&text, path, 64u << 20, err);
+	if (rc) {
+		fo_buf_release(&text);
+		return rc;
+	}
+	char *p = text.s;
+	while (*p) {
+		char *nl = strchr(p, '\n');
+		if (!nl)
+			break; /* a torn last line: never completed, so never acted on */
+		*nl = '\0';
+		parse_line(es, p);
+		p = nl + 1;
+	}
+	fo_buf_release(&text);
+	return 0;
+}
+
+/* What an undo should do and report. */
+struct undo {
+	struct fo_ledger *l;        /* to mark entries gone; NULL for cleanup */
+	bool with_clusters;         /* undo cluster entries too (cleanup of a dead run) */
+	bool dry_run;
+	fo_cleanup_note_fn note;
+	void *ctx;
+	int procs, dirs;
+};
+
+static void note(struct undo *u, const char *fmt, ...) FO_PRINTF(2, 3);
+static void note(struct undo *u, const char *fmt, ...)
+{
+	if (!u->note)
+		return;
+	struct fo_buf b = FO_BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	fo_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	u->note(u->ctx, b.s);
+	fo_buf_release(&b);
+}
+
+/* Is the recorded group still ours to kill (and alive)? */
+static bool ours_and_alive(const struct entry *e)
+{
+	uint64_t now = fo_proc_start_time(e->pid);
+	if (now != 0 && now != e->start)
+		return false; /* the pid is another process now: the group is not ours */
+	return fo_proc_group_alive(e->pgid);
+}
+
+static bool all_gone(struct entry **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i] && fo_proc_group_alive(v[i]->pgid))
+			return false;
+	return true;
+}
+
+static void wait_gone(struct entry **v, size_t n, int64_t ns)
+{
+	int64_t deadline = fo_now_ns() + ns;
+	while (!all_gone(v, n) && fo_now_ns() < deadline) {
+		struct timespec ts = {0, POLL_NS};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int undo_entries(struct entries *es, struct undo *u, struct fo_err *err)
+{
+	/* Process groups first, newest first: TERM them all, wait, then KILL what is left. */
+	struct entry **kill_v = fo_calloc(es->n + 1, sizeof(*kill_v));
+	size_t nk = 0;
+	for (size_t i = es->n; i-- > 0;) {
+		struct entry *e = &es->v[i];
+		if (e->is_dir || e->gone || (e->cluster && !u->with_clusters))
+			continue;
+		bool dup = false;
+		for (size_t j = 0; j < nk && !dup; j++)
+			dup = kill_v[j]->pgid == e->pgid;
+		if (dup)
+			continue;
+		if (!ours_and_alive(e)) {
+			if (u->l && !u->dry_run)
+				fo_ledger_gone_proc(u->l, e->pgid);
+			continue;
+		}
+		kill_v[nk++] = e;
+		note(u, "%s process group %d", u->dry_run ? "would kill" : "killing", (int)e->pgid);
+		if (!u->dry_run)
+			kill(-e->pgid, SIGTERM);
+	}
+	if (!u->dry_run && nk) {
+		wait_gone(kill_v, nk, TERM_GRACE_NS);
+		for (size_t i = 0; i < nk; i++)
+			if (fo_proc_group_alive(kill_v[i]->pgid))
+				kill(-kill_v[i]->pgid, SIGKILL);
+		wait_gone(kill_v, nk, KILL_WAIT_NS);
+		for (size_t i = 0; i < nk; i++) {
+			if (fo_proc_group_alive(kill_v[i]->pgid)) {
+				fo_err_set(err, FO_EIO, "process group %d did not end", (int)kill_v[i]->pgid);
+				continue;
+			}
+			if (u->l)
+				fo_ledger_gone_proc(u->l, kill_v[i]->pgid);
+		}
+	}
+	u->procs += (int)nk;
+	fo_free(kill_v);
+
+	/* Then folders, newest first. */
+	for (size_t i = es->n; i-- > 0;) {
+		struct entry *e = &es->v[i];
+		if (!e->is_dir || e->gone || (e->cluster && !u->with_clusters))
+			continue;
+		e->gone = true;
+		for (size_t j = 0; j < i; j++) /* the same folder recorded again earlier */
+			if (es->v[j].is_dir && strcmp(es->v[j].path, e->path) == 0)
+				es->v[j].gone = true;
+		struct stat st;
+		if (lstat(e->path, &st) < 0) {
+			if (u->l && !u->dry_run)
+				fo_ledger_gone_dir(u->l, e->path);
+			continue;
+		}
+		if (u->dry_run) {
+			if (check_removable(e->path, err) == 0) {
+				note(u, "would remove folder %s", e->path);
+				u->dirs++;
+			}
+			continue;
+		}
+		int rc = remove_tree(e->path, err);
+		if (rc < 0)
+			continue;
+		if (rc > 0) {
+			note(u, "removed folder %s", e->path);
+			u->dirs++;
+		}
+		if (u->l)
+			fo_ledger_gone_dir(u->l, e->path);
+	}
+	return 0;
+}
+
+int fo_ledger_undo_all(struct fo_ledger *l, struct fo_err *err)
+{
+	if (!l)
+		return 0;
+	struct entries es = {0};
+	if (read_entries(l->path, &es, err) < 0) {
+		entries_release(&es);
+		return 0;
+	}
+	struct undo u = {.l = l};
+	undo_entries(&es, &u, err);
+	entries_release(&es);
+	return u.procs + u.dirs;
+}
+
+int fo_ledger_remove_dir(struct fo_ledger *l, const char *path, struct fo_err *err)
+{
+	int rc = remove_tree(path, err);
+	if (rc < 0)
+		return rc;
+	if (l)
+		fo_ledger_gone_dir(l, path);
+	return 0;
+}
+
+void fo_ledger_close(struct fo_ledger *l, bool finished)
+{
+	if (!l)
+		return;
+	for (size_t i = l->nat_close; i-- > 0;)
+		l->at_close[i].fn(l->at_close[i].data);
+	if (finished)
+		unlink(l->active);
+	close(l->fd);
+	pthread_mutex_destroy(&l->lock);
+	fo_free(l->at_close);
+	fo_free(l->path);
+	fo_free(l->active);
+	fo_free(l);
+}
+
+void fo_ledger_at_close(struct fo_ledger *l, void (*fn)(void *data), void *data)
+{
+	if (!l || !fn)
+		return;
+	pthread_mutex_lock(&l->lock);
+	FO_GROW(l->at_close, l->at_close_cap, l->nat_close + 1);
+	l->at_close[l->nat_close++] = (struct at_close){fn, data};
+	pthread_mutex_unlock(&l->lock);
+}
+
+/* ---- cleanup ---- */
+
+/* Parses an active file: "PID START LEDGER". */
+static bool read_active(const char *path, pid_t *pid, uint64_t *start, struct fo_buf *ledger)
+{
+	struct fo_buf text = FO_BUF_INIT;
+	bool ok = false;
+	if (fo_buf_read_file(&text, path, 1 << 16, NULL) == 0) {
+		char *nl = strchr(text.s, '\n');
+		if (nl)
+			*nl = '\0';
+		const char *s = text.s, *w;
+		size_t n;
+		int64_t p, st;
+		if (word(&s, &w, &n) && parse_int(w, n, &p) && word(&s, &w, &n) && parse_int(w, n, &st) && p > 0 &&
+		    p <= INT_MAX && st >= 0 && valid_path(s)) {
+			*pid = (pid_t)p;
+			*start = (uint64_t)st;
+			fo_buf_adds(ledger, s);
+			ok = true;
+		}
+	}
+	fo_buf_release(&text);
+	return ok;
+}
+
+int fo_ledger_cleanup_with(bool dry_run, fo_cleanup_note_fn note_fn, void *ctx, struct fo_cleanup_report *rep,
+			   struct fo_err *err)
+{
+	struct fo_cleanup_report dummy;
+	if (!rep)
+		rep = &dummy;
+	*rep = (struct fo_cleanup_report){0};
+	struct fo_buf dir = FO_BUF_INIT;
+	int rc = fo_state_subdir("active", &dir, err);
+	if (rc) {
+		fo_buf_release(&dir);
+		return rc;
+	}
+	/* One cleanup at a time. */
+	struct fo_buf lockp = FO_BUF_INIT;
+	fo_buf_addf(&lockp, "%s/.cleanup.lock", dir.s);
+	int lfd = open(lockp.s, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fo_buf_release(&lockp);
+	if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
+		rc = fo_err_set(err, FO_EIO, "cannot lock '%s': %s", dir.s, strerror(errno));
+		if (lfd >= 0)
+			close(lfd);
+		fo_buf_release(&dir);
+		return rc;
+	}
+	DIR *d = opendir(dir.s);
+	if (!d) {
+		rc = fo_err_set(err, FO_EIO, "cannot read '%s': %s", dir.s, strerror(errno));
+		close(lfd);
+		fo_buf_release(&dir);
+		return rc;
+	}
+	struct fo_buf path = FO_BUF_INIT, ledger = FO_BUF_INIT;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || strstr(de->d_name, ".tmp."))
+			continue;
+		fo_buf_clear(&path);
+		fo_buf_clear(&ledger);
+		fo_buf_addf(&path, "%s/%s", dir.s, de->d_name);
+		pid_t pid;
+		uint64_t start;
+		if (!read_active(path.s, &pid, &start, &ledger)) {
+			fo_err_set(err, FO_EIO, "cannot read '%s'", path.s);
+			continue;
+		}
+		uint64_t now = fo_proc_start_time(pid);
+		if (now != 0 && now == start) {
+			rep->skipped++;
+			if (note_fn) {
+				struct fo_buf b = FO_BUF_INIT;
+				fo_buf_addf(&b, "run %s is still running (pid %d): left alone", de->d_name, (int)pid);
+				note_fn(ctx, b.s);
+				fo_buf_release(&b);
+			}
+			continue;
+		}
+		rep->runs++;
+		if (note_fn) {
+			struct fo_buf b = FO_BUF_INIT;
+			fo_buf_addf(&b, "run %s was killed (ledger %s)", de->d_name, ledger.s);
+			note_fn(ctx, b.s);
+			fo_buf_release(&b);
+		}
+		struct entries es = {0};
+		struct fo_err rerr = {0};
+		if (read_entries(ledger.s, &es, &rerr) < 0 && rerr.code != FO_ENOENT)
+			fo_err_set(err, rerr.code, "%s", rerr.msg);
+		struct undo u = {.with_clusters = true, .dry_run = dry_run, .note = note_fn, .ctx = ctx};
+		struct fo_err uerr = {0};
+		undo_entries(&es, &u, &uerr);
+		entries_release(&es);
+		rep->procs += u.procs;
+		rep->dirs += u.dirs;
+		if (uerr.code)
+			fo_err_set(err, uerr.code, "%s", uerr.msg);
+		else if (!dry_run)
+			unlink(path.s);
+	}
+	closedir(d);
+	close(lfd);
+	fo_buf_release(&path);
+	fo_buf_release(&ledger);
+	fo_buf_release(&dir);
+	return err && err->code ? err->code : 0;
+}
+
+int fo_ledger_cleanup(struct fo_cleanup_report *rep, struct fo_err *err)
+{
+	return fo_ledger_cleanup_with(false, NULL, NULL, rep, err);
+}
+
+/* ---- clusters kept between runs ---- */
+
+const char *fo_cluster_name(const struct fo_group *spec)
+{
+	const char *name = fo_props_str(&spec->provisioner, "name", NULL);
+	return name && *name ? name : spec->name;
+}
+
+int fo_cluster_path(const char *name, struct fo_buf *out)
+{
+	fo_buf_clear(out);
+	if (!name || !*name)
+		return FO_EINVAL;
+	fo_buf_addf(out, "%s/clusters/", fo_state_dir());
+	/* The name as a folder name: unsafe characters become '_', never "." or "..". */
+	if (name[0] == '.')
+		fo_buf_addch(out, '_');
+	for (const char *p = name; *p && p - name < 128; p++) {
+		unsigned char c = (unsigned char)*p;
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+			  c == '_' || c == '.';
+		fo_buf_addch(out, ok ? (char)c : '_');
+	}
+	return 0;
+}
+
+int fo_cluster_dir(const char *name, struct fo_buf *out, struct fo_err *err)
+{
+	if (fo_cluster_path(name, out) < 0)
+		return fo_err_set(err, FO_EINVAL, "a cluster needs a name");
+	int e = mkdirs(out->s, 0700);
+	if (e)
+		return fo_err_set(err, FO_EIO, "cannot create '%s': %s", out->s, strerror(e));
+	return 0;
+}
+
+int fo_cluster_save_state(const char *name, enum fo_runlevel rl, struct fo_err *err)
+{
+	struct fo_buf dir = FO_BUF_INIT, tmp = FO_BUF_INIT, path = FO_BUF_INIT;
+	int rc = fo_cluster_dir(name, &dir, err);
+	if (!rc) {
+		fo_buf_addf(&path, "%s/runlevel", dir.s);
+		fo_buf_addf(&tmp, "%s/runlevel.tmp.%d", dir.s, (int)getpid());
+		FILE *f = fopen(tmp.s, "we");
+		if (!f || fprintf(f, "%s\n", fo_runlevel_name(rl)) < 0 || fflush(f) != 0 || fsync(fileno(f)) < 0)
+			rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", tmp.s, strerror(errno));
+		if (f)
+			fclose(f);
+		if (!rc && rename(tmp.s, path.s) < 0)
+			rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", path.s, strerror(errno));
+		if (rc)
+			unlink(tmp.s);
+	}
+	fo_buf_release(&dir);
+	fo_buf_release(&tmp);
+	fo_buf_release(&path);
+	return rc;
+}
+
+int fo_cluster_load_state(const char *name, enum fo_runlevel *rl)
+{
+	struct fo_buf dir = FO_BUF_INIT, text = FO_BUF_INIT;
+	int rc = fo_cluster_path(name, &dir);
+	if (!rc) {
+		fo_buf_adds(&dir, "/runlevel");
+		rc = fo_buf_read_file(&text, dir.s, 256, NULL);
+	}
+	if (!rc) {
+		char *nl = strchr(text.s, '\n');
+		if (nl)
+			*nl = '\0';
+		rc = fo_runlevel_parse(text.s, rl) == 0 ? 0 : FO_ENOENT;
+	}
+	fo_buf_release(&dir);
+	fo_buf_release(&text);
+	return rc ? FO_ENOENT : 0;
+}
+
+int fo_cluster_forget(const char *name, struct fo_err *err)
+{
+	struct fo_buf dir = FO_BUF_INIT;
+	int rc = fo_cluster_path(name, &dir);
+	if (rc)
+		rc = fo_err_set(err, rc, "a cluster needs a name");
+	if (!rc) {
+		rc = remove_tree(dir.s, err);
+		rc = rc < 0 ? rc : 0;
+	}
+	fo_buf_release(&dir);
+	return rc;
+}
