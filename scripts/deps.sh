@@ -13,7 +13,7 @@ PACKAGES=(
 	# fuzzing and sanitizers (make fuzz, make sanitize)
 	clang libclang-rt-14-dev
 	# benchmarks (bench/)
-	time
+	time hyperfine
 )
 
 missing=()

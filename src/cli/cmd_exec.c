@@ -36,6 +36,7 @@ struct progress {
 	bool tty;
 	int64_t t0;
 	pthread_mutex_t lock;
+	pthread_cond_t wake;         /* signalled to stop the ticker at once */
 	pthread_t ticker;
 	bool ticking, stop;
 	size_t last_len;
@@ -95,19 +96,25 @@ struct ticker_arg {
 	struct fo_run *r;
 };
 
+/* Redraws the live line five times a second, so the elapsed time moves. */
 static void *ticker(void *arg)
 {
 	struct ticker_arg *ta = arg;
-	for (;;) {
-		usleep(200000);
-		pthread_mutex_lock(&ta->p->lock);
-		bool stop = ta->p->stop;
-		if (!stop)
+	pthread_mutex_lock(&ta->p->lock);
+	while (!ta->p->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 200000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&ta->p->wake, &ta->p->lock, &ts);
+		if (!ta->p->stop)
 			draw_line(ta->p, ta->r);
-		pthread_mutex_unlock(&ta->p->lock);
-		if (stop)
-			return NULL;
 	}
+	pthread_mutex_unlock(&ta->p->lock);
+	return NULL;
 }
 
 /* True if path exists and holds anything. */
@@ -195,6 +202,7 @@ int fo_cmd_exec(int argc, char **argv)
 	struct progress prog = {.tty = isatty(2) && getenv("TERM") && strcmp(getenv("TERM"), "dumb") != 0,
 				.t0 = fo_now_ns(), .last_state = FO__RUN_STATE_COUNT};
 	pthread_mutex_init(&prog.lock, NULL);
+	pthread_cond_init(&prog.wake, NULL);
 	struct fo_run_opts ro = {
 		.out_dir = out.s, .test_name = name, .run_id = id, .definition_file = args.file,
 		.progress = on_progress, .progress_ctx = &prog,
@@ -219,6 +227,7 @@ int fo_cmd_exec(int argc, char **argv)
 		if (prog.ticking) {
 			pthread_mutex_lock(&prog.lock);
 			prog.stop = true;
+			pthread_cond_signal(&prog.wake);
 			pthread_mutex_unlock(&prog.lock);
 			pthread_join(prog.ticker, NULL);
 		}
@@ -231,6 +240,7 @@ int fo_cmd_exec(int argc, char **argv)
 		exit_code = final == FO_RUN_PASSED ? FO_EXIT_OK : FO_EXIT_FAILED;
 		fo_run_free(run);
 	}
+	pthread_cond_destroy(&prog.wake);
 	pthread_mutex_destroy(&prog.lock);
 	fo_free(name);
 	fo_buf_release(&out);

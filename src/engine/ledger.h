@@ -2,7 +2,8 @@
  * ledger.h: everything a run starts or creates, written down before it is started, so
  * that teardown can undo it all and `fallout cleanup` can undo what a killed run left.
  *
- * The ledger is a text file in the run's work area, appended with fsync:
+ * The ledger is a text file in the run's work area, appended with write() before the
+ * thing it records is started (it then survives a kill -9 of fallout):
  *   dir PATH               a folder the run created (removed with its contents)
  *   proc PID PGID START    a process group (START: the leader's start time, so a later
  *                          process that reuses the pid is never killed)

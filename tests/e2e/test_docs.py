@@ -37,11 +37,20 @@ YAML = [(d, l, text) for d, l, text in blocks("yaml")
         if re.search(r"^workload:", text, re.M) or text.startswith("{{<")]
 
 
-def run(fallout, cmdline):
+def run(fallout, cmdline, tmp_path):
+    """Runs a documented command from the repository root, with fallout's state in a
+    temporary folder; an `exec` writes its artifacts there too (not where the docs say,
+    so the command can run again)."""
     cmdline = cmdline.split("  #")[0].strip()
     args = shlex.split(cmdline)
     assert args[0] == "bin/fallout"
-    return fallout(*args[1:], cwd=ROOT)
+    args = args[1:]
+    if args and args[0] == "exec":
+        if "-o" in args:
+            args[args.index("-o") + 1] = str(tmp_path / "run")
+        else:
+            args[1:1] = ["-o", str(tmp_path / "run")]
+    return fallout(*args, cwd=ROOT, env={"FALLOUT_STATE_DIR": str(tmp_path / "state")})
 
 
 def test_there_are_examples():
@@ -49,15 +58,15 @@ def test_there_are_examples():
 
 
 @pytest.mark.parametrize("doc,line,cmd", SH, ids=ids(SH))
-def test_shell_examples(fallout, doc, line, cmd):
-    r = run(fallout, cmd)
+def test_shell_examples(fallout, tmp_path, doc, line, cmd):
+    r = run(fallout, cmd, tmp_path)
     assert r.returncode == 0, f"{doc}:{line}: {cmd}\n{r.stderr}"
 
 
 @pytest.mark.parametrize("doc,line,text", TEXT, ids=ids(TEXT))
-def test_output_examples(fallout, doc, line, text):
+def test_output_examples(fallout, tmp_path, doc, line, text):
     first, *expected = text.rstrip("\n").split("\n")
-    r = run(fallout, first[2:])
+    r = run(fallout, first[2:], tmp_path)
     got = (r.stdout + r.stderr).rstrip("\n").split("\n")
     assert got == expected, f"{doc}:{line}"
 

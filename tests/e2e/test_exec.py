@@ -304,3 +304,50 @@ def test_kill_9_then_cleanup(fallout, state, tmp_path):
     # The addresses are free again: a new run gets the same block.
     r = execute(fallout, state, tmp_path / "again", ROOT / "examples" / "quickstart.yaml")
     assert r.returncode == 0, r.stderr
+
+
+# The cluster is named by the provisioner's `name`: a group that names it without
+# mark_for_reuse takes the kept cluster over and tears it down.
+REUSE = ("ensemble:\n  server:\n    name: kept\n    node.count: 2\n{{#keep}}\n    mark_for_reuse: true\n{{/keep}}\n"
+         "    provisioner:\n      name: local\n      properties:\n        name: kept-cluster\n  client: server\n"
+         "workload:\n  phases:\n    - touch:\n        module: bash\n        properties:\n"
+         "          script: echo run >> marks; wc -l < marks\n")
+
+
+def test_local_cluster_reuse(fallout, state, tmp_path):
+    p = tmp_path / "reuse.yaml"
+    p.write_text(REUSE)
+    runs = [tmp_path / f"run{i}" for i in range(3)]
+    # 1: set up and kept. 2: found running (node folders still there), not set up again.
+    for out in runs[:2]:
+        r = execute(fallout, state, out, p, "keep=true")
+        assert r.returncode == 0, r.stderr
+    log = (runs[1] / "kept" / "fallout-nodegroup.log").read_text()
+    assert "state check: the nodes are at STARTED_SERVICES_RUNNING" in log
+    assert "RESERVING" not in log
+    node_log = (runs[1] / "kept" / "node0" / "fallout-node.log").read_text()
+    assert node_log.rstrip().endswith("2")  # the second mark in the same node folder
+    assert (state / "clusters" / "kept-cluster").exists()
+    # 3: the same cluster without mark_for_reuse is taken over and torn down.
+    r = execute(fallout, state, runs[2], p, "keep=false")
+    assert r.returncode == 0, r.stderr
+    log = (runs[2] / "kept" / "fallout-nodegroup.log").read_text()
+    assert "DESTROYED" in log.splitlines()[-1]
+    assert not (state / "clusters" / "kept-cluster").exists()
+    assert_nothing_left(state)
+
+
+def test_kept_cluster_that_died_is_set_up_again(fallout, state, tmp_path):
+    p = tmp_path / "reuse.yaml"
+    p.write_text(REUSE)
+    assert execute(fallout, state, tmp_path / "a", p, "keep=true").returncode == 0
+    # Someone removed the nodes' folders: the state check must not trust the record.
+    import shutil
+    for d in (state / "clusters" / "kept-cluster").rglob("node1"):
+        if d.is_dir():
+            shutil.rmtree(d)
+    r = execute(fallout, state, tmp_path / "b", p, "keep=true")
+    assert r.returncode == 0, r.stderr
+    log = (tmp_path / "b" / "kept" / "fallout-nodegroup.log").read_text()
+    assert "RESERVING" in log
+    assert execute(fallout, state, tmp_path / "c", p, "keep=false").returncode == 0
