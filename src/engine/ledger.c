@@ -16,8 +16,8 @@
  * members (a group id is not reused while the group exists, and a new process with that
  * pid would have a different start time). Removing is careful too: absolute paths only,
  * never "/", a top-level folder, the state folder, the home folder or one of their
- * ancestors; symbolic links are removed, never followed; other file systems are not
- * entered.
+ * ancestors (checked here); symbolic links are removed, never followed; other file
+ * systems are not entered (the walk itself is fo_remove_tree, util/fs.h).
  *
  * Also here: the state folder, and the record of clusters kept between runs
  * (STATE/clusters/NAME/), shared by the engine and the provisioners.
@@ -38,40 +38,18 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/proc.h"
 #include "util/strutil.h"
 
 #define TERM_GRACE_NS (2 * 1000000000LL)
 #define KILL_WAIT_NS (5 * 1000000000LL)
 #define POLL_NS (5 * 1000000LL)
-#define MAX_DEPTH 256
 
 /* ---- the state folder ---- */
 
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
 static char state_dir[PATH_MAX];
-
-/* Creates path and its missing parents with mode. Returns 0 or an errno. */
-static int mkdirs(const char *path, mode_t mode)
-{
-	char tmp[PATH_MAX];
-	if (snprintf(tmp, sizeof(tmp), "%s", path) >= (int)sizeof(tmp))
-		return ENAMETOOLONG;
-	for (char *p = tmp + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-			return errno;
-		*p = '/';
-	}
-	if (mkdir(tmp, mode) < 0 && errno != EEXIST)
-		return errno;
-	struct stat st;
-	if (stat(tmp, &st) < 0)
-		return errno;
-	return S_ISDIR(st.st_mode) ? 0 : ENOTDIR;
-}
 
 const char *fo_state_dir(void)
 {
@@ -91,7 +69,7 @@ const char *fo_state_dir(void)
 	pthread_mutex_lock(&state_lock);
 	if (strcmp(state_dir, want) != 0) {
 		memcpy(state_dir, want, len + 1);
-		mkdirs(state_dir, 0700);
+		fo_mkdir_p(state_dir, 0700, NULL);
 	}
 	pthread_mutex_unlock(&state_lock);
 	return state_dir;
@@ -101,7 +79,7 @@ int fo_state_subdir(const char *name, struct fo_buf *out, struct fo_err *err)
 {
 	fo_buf_clear(out);
 	fo_buf_addf(out, "%s/%s", fo_state_dir(), name);
-	int e = mkdirs(out->s, 0700);
+	int e = fo_mkdir_p(out->s, 0700, NULL);
 	if (e)
 		return fo_err_set(err, FO_EIO, "cannot create '%s': %s", out->s, strerror(e));
 	return 0;
@@ -151,54 +129,6 @@ static int check_removable(const char *path, struct fo_err *err)
 	return 0;
 }
 
-/* Removes everything in the folder open as dfd (on device dev). Returns 0 or an errno. */
-static int empty_dir(int dfd, dev_t dev, int depth)
-{
-	if (depth > MAX_DEPTH)
-		return ELOOP;
-	DIR *d = fdopendir(dfd);
-	if (!d) {
-		int e = errno;
-		close(dfd);
-		return e;
-	}
-	int first = 0;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		const char *n = de->d_name;
-		if (strcmp(n, ".") == 0 || strcmp(n, "..") == 0)
-			continue;
-		struct stat st;
-		if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno != ENOENT && !first)
-				first = errno;
-			continue;
-		}
-		if (S_ISDIR(st.st_mode)) {
-			if (st.st_dev != dev) {
-				if (!first)
-					first = EXDEV; /* a mount point: not ours to empty */
-				continue;
-			}
-			int sub = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (sub < 0) {
-				if (!first)
-					first = errno;
-				continue;
-			}
-			int e = empty_dir(sub, dev, depth + 1);
-			if (e && !first)
-				first = e;
-			if (unlinkat(dirfd(d), n, AT_REMOVEDIR) < 0 && errno != ENOENT && !first)
-				first = errno;
-		} else if (unlinkat(dirfd(d), n, 0) < 0 && errno != ENOENT && !first) {
-			first = errno;
-		}
-	}
-	closedir(d);
-	return first;
-}
-
 /* Removes the folder at path and everything in it. Returns 1 if it was removed, 0 if
  * there was nothing to remove, or an error. */
 static int remove_tree(const char *path, struct fo_err *err)
@@ -214,12 +144,7 @@ static int remove_tree(const char *path, struct fo_err *err)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return fo_err_set(err, FO_EINVAL, "refusing to remove '%s': not a folder", path);
-	int dfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (dfd < 0)
-		return fo_err_set(err, FO_EIO, "cannot remove '%s': %s", path, strerror(errno));
-	int e = empty_dir(dfd, st.st_dev, 0);
-	if (!e && rmdir(path) < 0 && errno != ENOENT)
-		e = errno;
+	int e = fo_remove_tree(path, true, NULL);
 	if (e)
 		return fo_err_set(err, FO_EIO, "cannot remove '%s': %s", path, strerror(e));
 	return 1;
@@ -859,7 +784,7 @@ int fo_cluster_dir(const char *name, struct fo_buf *out, struct fo_err *err)
 {
 	if (fo_cluster_path(name, out) < 0)
 		return fo_err_set(err, FO_EINVAL, "a cluster needs a name");
-	int e = mkdirs(out->s, 0700);
+	int e = fo_mkdir_p(out->s, 0700, NULL);
 	if (e)
 		return fo_err_set(err, FO_EIO, "cannot create '%s': %s", out->s, strerror(e));
 	return 0;

@@ -205,6 +205,26 @@ int fo_rgroup_transition(struct fo_rgroup *g, enum fo_runlevel target, struct fo
 	return rc;
 }
 
+int fo_rgroup_transition_keeping_artifacts(struct fo_rgroup *g, enum fo_runlevel target, struct fo_err *err)
+{
+	if (!fo_runlevel_is_stable(target))
+		return fo_err_set(err, FO_EINVAL, "'%s' is not a runlevel a group can be moved to",
+				  fo_runlevel_name(target));
+	pthread_mutex_lock(&g->x->lock);
+	int rc;
+	enum fo_runlevel now = g->state;
+	bool configured = now >= FO_RL_STARTED_SERVICES_CONFIGURED && now <= FO_RL_STARTED_UNCONFIGURING_SERVICES;
+	if (configured && target <= FO_RL_STARTED_SERVICES_UNCONFIGURED)
+		rc = fo_err_set(err, FO_EUNSUPPORTED,
+				"refused to move group '%s' down from %s to %s: unconfiguring its services would "
+				"lose their artifacts before they are collected",
+				g->spec->name, fo_runlevel_name(now), fo_runlevel_name(target));
+	else
+		rc = move(g, target, true, true, err);
+	pthread_mutex_unlock(&g->x->lock);
+	return rc;
+}
+
 int fo__rgroup_raise(struct fo_rgroup *g, enum fo_runlevel target, struct fo_err *err)
 {
 	pthread_mutex_lock(&g->x->lock);

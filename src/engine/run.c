@@ -26,6 +26,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fs.h"
 
 static const char *const state_names[] = {
 #define XX(name) #name,
@@ -244,6 +245,66 @@ int fo_node_collect(struct fo_node *node, const char *path, const char *dest, st
 	return rc;
 }
 
+/* ---- published facts ---- */
+
+struct fo_fact {
+	struct fo_fact *next;
+	char *provider, *key, *value;
+};
+
+static pthread_mutex_t facts_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void fo_node_publish(struct fo_node *node, const char *provider, const char *key, const char *value)
+{
+	pthread_mutex_lock(&facts_lock);
+	struct fo_fact *f;
+	for (f = node->facts; f; f = f->next)
+		if (strcmp(f->provider, provider) == 0 && strcmp(f->key, key) == 0)
+			break;
+	if (!f) {
+		f = fo_calloc(1, sizeof(*f));
+		f->provider = fo_strdup(provider);
+		f->key = fo_strdup(key);
+		f->next = node->facts;
+		node->facts = f;
+	} else {
+		/* Earlier values stay allocated until the run ends: readers may hold them. */
+		struct fo_fact *old = fo_calloc(1, sizeof(*old));
+		old->provider = fo_strdup("");
+		old->key = fo_strdup("");
+		old->value = f->value;
+		old->next = f->next;
+		f->next = old;
+	}
+	f->value = fo_strdup(value);
+	pthread_mutex_unlock(&facts_lock);
+	fo_info(node->log, "published %s:%s = %s", provider, key, value);
+}
+
+const char *fo_node_fact(struct fo_node *node, const char *provider, const char *key)
+{
+	const char *v = NULL;
+	pthread_mutex_lock(&facts_lock);
+	for (struct fo_fact *f = node->facts; f && !v; f = f->next)
+		if (strcmp(f->provider, provider) == 0 && strcmp(f->key, key) == 0)
+			v = f->value;
+	pthread_mutex_unlock(&facts_lock);
+	return v;
+}
+
+/* Frees a node's facts (at the end of the run). */
+static void free_facts(struct fo_node *node)
+{
+	for (struct fo_fact *f = node->facts, *next; f; f = next) {
+		next = f->next;
+		fo_free(f->provider);
+		fo_free(f->key);
+		fo_free(f->value);
+		fo_free(f);
+	}
+	node->facts = NULL;
+}
+
 /* ---- references ---- */
 
 struct expand_ctx {
@@ -300,6 +361,9 @@ static int resolve(void *ctx, const struct fo_ref *ref, struct fo_buf *out, stru
 			return fo_err_set(err, FO_ENOTFOUND, "<<provider:%s:%d:...>> names no node", ref->group,
 					  ref->ordinal);
 		struct fo_node *n = &g->nodes[ref->ordinal];
+		const char *fact = fo_node_fact(n, ref->provider, ref->key);
+		if (fact)
+			return fo_buf_adds(out, fact);
 		if (strcmp(ref->provider, "node") == 0 || strcasecmp(ref->provider, g->spec->provisioner.comp->name) == 0) {
 			if (strcmp(ref->key, "address") == 0)
 				return fo_buf_adds(out, n->address);
@@ -312,7 +376,7 @@ static int resolve(void *ctx, const struct fo_ref *ref, struct fo_buf *out, stru
 		}
 		return fo_err_set(err, FO_ENOTFOUND,
 				  "nothing provides '%s:%s' on %s/%s (node facts: node:address, node:name, "
-				  "node:ordinal, node:dir)",
+				  "node:ordinal, node:dir; components publish others as they start)",
 				  ref->provider, ref->key, g->spec->name, n->name);
 	}
 	}
@@ -343,28 +407,6 @@ void fo_run_new_id(char out[37])
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
 	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
 		 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
-}
-
-/* mkdir -p */
-static int make_dirs(const char *path, struct fo_err *err)
-{
-	char *p = fo_strdup(path);
-	for (char *s = p + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = '\0';
-		if (mkdir(p, 0755) != 0 && errno != EEXIST) {
-			int rc = fo_err_set(err, FO_EIO, "cannot create '%s': %s", p, strerror(errno));
-			fo_free(p);
-			return rc;
-		}
-		*s = '/';
-	}
-	int rc = 0;
-	if (mkdir(p, 0755) != 0 && errno != EEXIST)
-		rc = fo_err_set(err, FO_EIO, "cannot create '%s': %s", p, strerror(errno));
-	fo_free(p);
-	return rc;
 }
 
 struct fo_run *fo_run_new(const struct fo_def *def, const struct fo_run_opts *opts, struct fo_err *err)
@@ -404,7 +446,7 @@ struct fo_run *fo_run_new(const struct fo_def *def, const struct fo_run_opts *op
 		return NULL;
 	}
 	/* The run folder: created, and refused when it holds anything. */
-	if (make_dirs(opts->out_dir, err)) {
+	if (fo_mkdirs(opts->out_dir, err)) {
 		fo_run_free(r);
 		return NULL;
 	}
@@ -427,8 +469,11 @@ void fo_run_free(struct fo_run *r)
 	/* The ledger first: providers release their per-group state when it closes. */
 	if (r->ledger)
 		fo_ledger_close(r->ledger, true);
-	for (size_t i = 0; i < r->ngroups; i++)
+	for (size_t i = 0; i < r->ngroups; i++) {
+		for (size_t k = 0; r->groups[i].nodes && k < r->groups[i].n; k++)
+			free_facts(&r->groups[i].nodes[k]);
 		fo__rgroup_release(&r->groups[i]);
+	}
 	fo_free(r->groups);
 	fo_history_close(r->hist);
 	fo_log_close(r->log);
@@ -464,7 +509,7 @@ static int prepare(struct fo_run *r)
 		goto fail;
 	fo_info(r->log, "run %s of test '%s' by %s, in %s", r->id, r->test_name, r->owner, r->dir);
 	fo_buf_addf(&b, "%s/controller", r->dir);
-	if ((rc = make_dirs(b.s, &err)))
+	if ((rc = fo_mkdirs(b.s, &err)))
 		goto fail;
 	fo_buf_adds(&b, "/jepsen-history.json");
 	r->hist = fo_history_open(b.s, &err);
@@ -472,7 +517,7 @@ static int prepare(struct fo_run *r)
 		goto fail;
 	fo_buf_clear(&b);
 	fo_buf_addf(&b, "%s/ledger", r->work_dir);
-	if ((rc = make_dirs(r->work_dir, &err)))
+	if ((rc = fo_mkdirs(r->work_dir, &err)))
 		goto fail;
 	r->ledger = fo_ledger_open(b.s, r->id, &err);
 	if (!r->ledger)
@@ -481,7 +526,7 @@ static int prepare(struct fo_run *r)
 	if (r->def->nfiles) {
 		fo_buf_clear(&b);
 		fo_buf_addf(&b, "%s/managed_files", r->dir);
-		if ((rc = make_dirs(b.s, &err)) || (rc = fo_files_materialize(r->def->files, r->def->nfiles, b.s, &err)))
+		if ((rc = fo_mkdirs(b.s, &err)) || (rc = fo_files_materialize(r->def->files, r->def->nfiles, b.s, &err)))
 			goto fail;
 		fo_info(r->log, "local_files: %zu file%s in managed_files/", r->def->nfiles, r->def->nfiles == 1 ? "" : "s");
 	}
@@ -532,7 +577,7 @@ static void checker_log(struct fo_run *r, bool artifact, const char *alias, bool
 	struct fo_buf p = FO_BUF_INIT;
 	fo_buf_addf(&p, "%s/controller/%s", r->dir, artifact ? "artifact_checkers" : "checkers");
 	struct fo_err err = {0};
-	make_dirs(p.s, &err);
+	fo_mkdirs(p.s, &err);
 	fo_buf_addf(&p, "/%s-%s.log", artifact ? "artifact_checker" : "checker", alias);
 	FILE *f = fopen(p.s, "w");
 	if (f) {

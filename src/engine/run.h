@@ -28,6 +28,7 @@ struct fo_ledger;
 struct fo_run;
 struct fo_rgroup;
 struct fo_rgroup_x;
+struct fo_fact;
 
 #define FO_RUN_STATE_MAP(XX)     \
 	XX(CREATED)              \
@@ -63,6 +64,7 @@ struct fo_node {
 	char *artifacts;          /* <run>/<group>/<name>/: collected files go here */
 	struct fo_log *log;       /* fallout-node.log */
 	void *impl;               /* the provisioner's */
+	struct fo_fact *facts;    /* published with fo_node_publish (the engine's) */
 };
 
 /* A node group at run time. */
@@ -115,6 +117,15 @@ int fo_node_exec(struct fo_node *node, const struct fo_cmd *cmd, struct fo_cmd_r
 int fo_node_start_service(struct fo_node *node, const char *name, const struct fo_cmd *cmd, struct fo_err *err);
 /* Stops a service started with fo_node_start_service. */
 int fo_node_stop_service(struct fo_node *node, const char *name, struct fo_err *err);
+/*
+ * Publishes a fact about a node for other components, readable in definitions as
+ * <<provider:GROUP:ORDINAL:PROVIDER:KEY>> (e.g. provider "redis", key "port"). Replaces an
+ * earlier value of the same provider and key. Thread-safe; strings are copied.
+ */
+void fo_node_publish(struct fo_node *node, const char *provider, const char *key, const char *value);
+/* The fact published for provider and key, or NULL. The string lives as long as the run. */
+const char *fo_node_fact(struct fo_node *node, const char *provider, const char *key);
+
 /* Copies a file or folder from the node (path relative to its folder, or absolute) into
  * the node's artifacts folder under dest (relative). */
 int fo_node_collect(struct fo_node *node, const char *path, const char *dest, struct fo_err *err);
@@ -135,6 +146,13 @@ int fo_run_expand(struct fo_run *r, struct fo_node *node, const char *s, struct 
  * run records the failure. Returns 0 or the step's error. Thread-safe per group.
  */
 int fo_rgroup_transition(struct fo_rgroup *g, enum fo_runlevel target, struct fo_err *err);
+/*
+ * As fo_rgroup_transition, but refuses (FO_EUNSUPPORTED, nothing moved) to go down to
+ * STARTED_SERVICES_UNCONFIGURED or below from a configured state, since unconfiguring the
+ * services would lose their artifacts before they are collected. The check and the move
+ * happen under the group's lock, so two modules cannot race past it.
+ */
+int fo_rgroup_transition_keeping_artifacts(struct fo_rgroup *g, enum fo_runlevel target, struct fo_err *err);
 
 /* ---- module context ---- */
 

@@ -13,7 +13,6 @@
 #include <curl/curl.h>
 #include <dlfcn.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -30,6 +29,7 @@
 #include "util/buf.h"
 #include "util/diag.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/strutil.h"
 
 #define CONNECT_TIMEOUT_MS 30000L
@@ -348,38 +348,6 @@ int fo_files_find(const struct fo_filespec *specs, size_t n, const char *path)
 
 /* ---- writing ---- */
 
-/*
- * Creates the folder path and its parents (mode 0755); existing folders are fine.
- * Returns 0, or an errno value with the folder that failed in *failed (ENOTDIR: it
- * exists and is not a folder).
- */
-static int mkdir_p(const char *path, struct fo_buf *failed)
-{
-	char *p = fo_strdup(path);
-	int rc = 0;
-	for (char *c = p + 1;; c++) {
-		if (*c != '/' && *c != '\0')
-			continue;
-		char saved = *c;
-		*c = '\0';
-		struct stat st;
-		if (mkdir(p, 0755) != 0 && errno != EEXIST)
-			rc = errno;
-		else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
-			rc = ENOTDIR;
-		if (rc) {
-			fo_buf_clear(failed);
-			fo_buf_adds(failed, p);
-			break;
-		}
-		*c = saved;
-		if (saved == '\0')
-			break;
-	}
-	fo_free(p);
-	return rc;
-}
-
 /* Creates the folder holding target; a failure names spec s. */
 static int make_parent(const char *target, const struct fo_filespec *s, struct fo_err *err)
 {
@@ -388,7 +356,7 @@ static int make_parent(const char *target, const struct fo_filespec *s, struct f
 		return 0;
 	char *parent = fo_strndup(target, (size_t)(slash - target));
 	struct fo_buf failed = FO_BUF_INIT;
-	int e = mkdir_p(parent, &failed);
+	int e = fo_mkdir_p(parent, 0755, &failed);
 	int rc = 0;
 	if (e == ENOTDIR)
 		rc = fo_err_setpos(err, FO_EIO, &s->pos, "File '%s': '%s' exists and is not a folder", s->path,
@@ -695,17 +663,6 @@ static int download_url(const char *target, const struct fo_filespec *s, struct 
 	return tmp_commit(&t, target, mode_for(dl.head, dl.nhead), s, err);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-/* Removes the folder path and everything in it, not following symbolic links. */
-static void remove_tree(const char *path)
-{
-	nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Milliseconds on the monotonic clock. */
 static int64_t now_ms(void)
 {
@@ -893,7 +850,7 @@ static int clone_git(const char *target, const struct fo_filespec *s, struct fo_
 				   target, strerror(errno));
 	}
 	if (rc)
-		remove_tree(tmp.s);
+		fo_remove_tree(tmp.s, false, NULL);
 	fo_buf_release(&why);
 	fo_buf_release(&errout);
 	fo_free(env);
@@ -938,7 +895,7 @@ int fo_files_materialize(const struct fo_filespec *specs, size_t n, const char *
 		return fo_err_set(err, FO_EINVAL, "no folder to write files into");
 	struct fo_buf failed = FO_BUF_INIT, target = FO_BUF_INIT;
 	int rc = 0;
-	int e = mkdir_p(dir, &failed);
+	int e = fo_mkdir_p(dir, 0755, &failed);
 	if (e == ENOTDIR)
 		rc = fo_err_set(err, FO_EIO, "cannot write files into '%s': '%s' exists and is not a folder", dir,
 				failed.s);

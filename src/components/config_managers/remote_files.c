@@ -5,9 +5,6 @@
  */
 #include "util/common.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -18,6 +15,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fs.h"
 
 static const struct fo_prop props[] = {
 	{
@@ -32,158 +30,6 @@ static const struct fo_prop props[] = {
 	},
 	{0},
 };
-
-/* ---- copying ---- */
-
-/* Creates path and its parents (0755). Returns 0 or an errno value. */
-static int mkdir_p(const char *path)
-{
-	char *p = fo_strdup(path);
-	int rc = 0;
-	for (char *c = p + 1;; c++) {
-		if (*c != '/' && *c != '\0')
-			continue;
-		char saved = *c;
-		*c = '\0';
-		struct stat st;
-		if (mkdir(p, 0755) != 0 && errno != EEXIST)
-			rc = errno;
-		else if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode))
-			rc = ENOTDIR;
-		*c = saved;
-		if (rc || saved == '\0')
-			break;
-	}
-	fo_free(p);
-	return rc;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	return flag == FTW_DP ? rmdir(path) : unlink(path);
-}
-
-/* Removes path, a file or a whole folder (symbolic links are not followed). */
-static void remove_path(const char *path)
-{
-	struct stat st;
-	if (lstat(path, &st) != 0)
-		return;
-	if (S_ISDIR(st.st_mode))
-		nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	else
-		unlink(path);
-}
-
-/* Copies the regular file src to dst (replaced), keeping its mode. Returns 0 or an errno value. */
-static int copy_file(const char *src, const char *dst, mode_t mode)
-{
-	int in = open(src, O_RDONLY | O_CLOEXEC);
-	if (in < 0)
-		return errno;
-	struct fo_buf tmp = FO_BUF_INIT;
-	fo_buf_addf(&tmp, "%s.tmp-XXXXXX", dst);
-	int out = mkostemp(tmp.s, O_CLOEXEC);
-	if (out < 0) {
-		int e = errno;
-		close(in);
-		fo_buf_release(&tmp);
-		return e;
-	}
-	int rc = 0;
-	char buf[65536];
-	for (;;) {
-		ssize_t r = read(in, buf, sizeof(buf));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			rc = errno;
-			break;
-		}
-		if (r == 0)
-			break;
-		for (ssize_t off = 0; off < r;) {
-			ssize_t w = write(out, buf + off, (size_t)(r - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0) {
-				rc = errno;
-				break;
-			}
-			off += w;
-		}
-		if (rc)
-			break;
-	}
-	close(in);
-	if (rc == 0 && fchmod(out, mode & 07777) != 0)
-		rc = errno;
-	if (close(out) != 0 && rc == 0)
-		rc = errno;
-	if (rc == 0 && rename(tmp.s, dst) != 0)
-		rc = errno;
-	if (rc)
-		unlink(tmp.s);
-	fo_buf_release(&tmp);
-	return rc;
-}
-
-/*
- * Copies src (a file, folder or symbolic link) to dst, replacing what is there. Returns
- * 0 or an errno value, with the path that failed in *failed.
- */
-static int copy_tree(const char *src, const char *dst, struct fo_buf *failed)
-{
-	struct stat st;
-	if (lstat(src, &st) != 0) {
-		fo_buf_adds(failed, src);
-		return errno;
-	}
-	int rc = 0;
-	if (S_ISDIR(st.st_mode)) {
-		remove_path(dst);
-		if (mkdir(dst, st.st_mode & 07777) != 0 && errno != EEXIST) {
-			fo_buf_adds(failed, dst);
-			return errno;
-		}
-		DIR *d = opendir(src);
-		if (!d) {
-			fo_buf_adds(failed, src);
-			return errno;
-		}
-		struct dirent *de;
-		while (rc == 0 && (de = readdir(d)) != NULL) {
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			struct fo_buf s = FO_BUF_INIT, t = FO_BUF_INIT;
-			fo_buf_addf(&s, "%s/%s", src, de->d_name);
-			fo_buf_addf(&t, "%s/%s", dst, de->d_name);
-			rc = copy_tree(s.s, t.s, failed);
-			fo_buf_release(&s);
-			fo_buf_release(&t);
-		}
-		closedir(d);
-	} else if (S_ISLNK(st.st_mode)) {
-		char link[PATH_MAX];
-		ssize_t n = readlink(src, link, sizeof(link) - 1);
-		if (n < 0) {
-			fo_buf_adds(failed, src);
-			return errno;
-		}
-		link[n] = '\0';
-		remove_path(dst);
-		if (symlink(link, dst) != 0) {
-			rc = errno;
-			fo_buf_adds(failed, dst);
-		}
-	} else if (S_ISREG(st.st_mode)) {
-		remove_path(dst);
-		rc = copy_file(src, dst, st.st_mode);
-		if (rc)
-			fo_buf_adds(failed, dst);
-	}
-	return rc;
-}
 
 /* ---- steps ---- */
 
@@ -229,12 +75,15 @@ static int configure(struct fo_rgroup *g, const struct fo_propset *ps, struct fo
 			fo_buf_addf(&dst, "%s/%s", n->dir, specs[k].path);
 			char *slash = strrchr(dst.s, '/');
 			*slash = '\0';
-			int e = mkdir_p(dst.s);
+			int e = fo_mkdir_p(dst.s, 0755, &failed);
 			*slash = '/';
-			if (e)
-				fo_buf_adds(&failed, dst.s);
-			else
-				e = copy_tree(src.s, dst.s, &failed);
+			/* A folder there is replaced, not merged into, so nothing stale stays; a
+			 * file or link is replaced atomically by the copy itself. */
+			struct stat st;
+			if (!e && lstat(dst.s, &st) == 0 && S_ISDIR(st.st_mode))
+				e = fo_remove_tree(dst.s, false, &failed);
+			if (!e)
+				e = fo_copy_tree(src.s, dst.s, &failed);
 			if (e)
 				rc = fo_err_setpos(err, FO_EIO, &specs[k].pos, "File '%s': cannot copy it to %s/%s: %s: %s",
 						   specs[k].path, g->spec->name, n->name, failed.s, strerror(e));
@@ -245,7 +94,7 @@ static int configure(struct fo_rgroup *g, const struct fo_propset *ps, struct fo
 			fo_buf_release(&failed);
 		}
 	}
-	remove_path(stage.s);
+	fo_remove_tree(stage.s, false, NULL);
 	fo_buf_release(&stage);
 	return rc;
 }
@@ -262,7 +111,7 @@ static int unconfigure(struct fo_rgroup *g, const struct fo_propset *ps, struct 
 			fo_buf_addf(&dst, "%s/%s", n->dir, specs[k].path);
 			struct stat st;
 			if (lstat(dst.s, &st) == 0) {
-				remove_path(dst.s);
+				fo_remove_tree(dst.s, false, NULL);
 				if (n->log)
 					fo_info(n->log, "remote_files: removed %s", specs[k].path);
 			}

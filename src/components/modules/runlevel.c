@@ -42,24 +42,6 @@ static void validate(const struct fo_propset *ps, struct fo_diags *d)
 			       ps->alias ? ps->alias : ps->comp->name);
 }
 
-/* True for the runlevels above STARTED_SERVICES_UNCONFIGURED, transitional ones included:
- * the services are configured (or being configured, started, stopped), so their logs and
- * other artifacts are still there to collect. */
-static bool services_configured(enum fo_runlevel rl)
-{
-	switch (rl) {
-	case FO_RL_STARTED_CONFIGURING_SERVICES:
-	case FO_RL_STARTED_SERVICES_CONFIGURED:
-	case FO_RL_STARTED_STARTING_SERVICES:
-	case FO_RL_STARTED_SERVICES_RUNNING:
-	case FO_RL_STARTED_STOPPING_SERVICES:
-	case FO_RL_STARTED_UNCONFIGURING_SERVICES:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /*
  * Moves the group, refusing to go down to STARTED_SERVICES_UNCONFIGURED or below from a
  * configured state (as Fallout does: that would lose artifacts before collection). The
@@ -84,19 +66,14 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 		return 0;
 	}
 	const char *gname = g->spec->name;
-	enum fo_runlevel now = g->state;
-	if (services_configured(now) && target <= FO_RL_STARTED_SERVICES_UNCONFIGURED) {
-		fo_error(fo_run_log(m->run),
-			 "module '%s' refused to move group '%s' down from %s to %s: that would lose its artifacts",
-			 m->alias, gname, fo_runlevel_name(now), fo_runlevel_name(target));
-		fo_emitf(m, FO_OP_FAIL,
-			 "refused to move group '%s' down from %s to %s: unconfiguring its services would lose "
-			 "their artifacts before they are collected",
-			 gname, fo_runlevel_name(now), fo_runlevel_name(target));
+	struct fo_err terr = {0};
+	int rc = fo_rgroup_transition_keeping_artifacts(g, target, &terr);
+	if (rc == FO_EUNSUPPORTED) {
+		fo_error(fo_run_log(m->run), "module '%s' %s", m->alias, terr.msg);
+		fo_emit(m, FO_OP_FAIL, terr.msg);
 		return 0;
 	}
-	struct fo_err terr = {0};
-	if (fo_rgroup_transition(g, target, &terr) != 0) {
+	if (rc != 0) {
 		fo_emitf(m, FO_OP_FAIL, "could not move group '%s' to %s: %s", gname, fo_runlevel_name(target),
 			 terr.code ? terr.msg : "a step failed");
 		return 0;

@@ -21,7 +21,6 @@
  */
 #include "util/common.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,6 +37,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/proc.h"
 #include "util/strutil.h"
 
@@ -113,30 +113,6 @@ static void kill_if_ours(pid_t pid, uint64_t start, int64_t grace_ns)
 		fo_proc_kill_group(pid, grace_ns);
 }
 
-static int mkdir_p(const char *path, struct fo_err *err)
-{
-	struct fo_buf b = FO_BUF_INIT;
-	fo_buf_adds(&b, path);
-	int rc = 0;
-	for (size_t i = 1; i <= b.len && !rc; i++) {
-		if (b.s[i] != '/' && b.s[i] != '\0')
-			continue;
-		char c = b.s[i];
-		b.s[i] = '\0';
-		if (mkdir(b.s, 0755) < 0 && errno != EEXIST)
-			rc = fo_err_set(err, FO_EIO, "cannot create '%s': %s", b.s, strerror(errno));
-		b.s[i] = c;
-	}
-	fo_buf_release(&b);
-	return rc;
-}
-
-static bool is_dir(const char *path)
-{
-	struct stat st;
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 /* ---- the address block ---- */
 
 static void lock_path(int gnum, struct fo_buf *out, struct fo_err *err)
@@ -165,7 +141,7 @@ static bool held_by_kept_cluster(int fd, const char *ours)
 	bool held = false;
 	if (fo_cluster_path(name, &dir) == 0) {
 		fo_buf_adds(&dir, "/local");
-		held = is_dir(dir.s);
+		held = fo_is_dir(dir.s);
 	}
 	fo_buf_release(&dir);
 	return held;
@@ -457,7 +433,7 @@ static int local_create(struct fo_rgroup *g, const struct fo_propset *props, str
 	if (rc)
 		rc = fo_err_set(err, rc, "cannot record '%s' in the run's ledger", base.s);
 	if (!rc)
-		rc = mkdir_p(base.s, err);
+		rc = fo_mkdirs(base.s, err);
 	for (size_t i = 0; i < g->n && !rc; i++) {
 		struct fo_node *n = &g->nodes[i];
 		fo_buf_clear(&node);
@@ -485,7 +461,7 @@ static int local_create(struct fo_rgroup *g, const struct fo_propset *props, str
 static int local_prepare(struct fo_rgroup *g, const struct fo_propset *props, struct fo_err *err)
 {
 	for (size_t i = 0; i < g->n; i++)
-		if (!g->nodes[i].dir || !is_dir(g->nodes[i].dir))
+		if (!g->nodes[i].dir || !fo_is_dir(g->nodes[i].dir))
 			return fo_err_set(err, FO_ENOENT, "the folder of %s/%s is missing", g->spec->name,
 					  g->nodes[i].name);
 	return 0;
@@ -565,7 +541,7 @@ static enum fo_runlevel adopt(struct fo_rgroup *g, struct fo_buf *why)
 	cluster_base(cluster, false, &base);
 	struct saved sv = {0};
 	enum fo_runlevel found = FO_RL_DESTROYED;
-	if (!is_dir(base.s)) {
+	if (!fo_is_dir(base.s)) {
 		goto out;
 	}
 	if (!load_state(base.s, &sv)) {
@@ -579,7 +555,7 @@ static enum fo_runlevel adopt(struct fo_rgroup *g, struct fo_buf *why)
 	for (size_t i = 0; i < g->n; i++) {
 		fo_buf_clear(&path);
 		fo_buf_addf(&path, "%s/%s", base.s, g->nodes[i].name);
-		if (!is_dir(path.s)) {
+		if (!fo_is_dir(path.s)) {
 			fo_buf_addf(why, "the folder of %s is gone", g->nodes[i].name);
 			goto damaged;
 		}
@@ -673,7 +649,7 @@ static int local_check_state(struct fo_rgroup *g, const struct fo_propset *props
 	}
 	bool folders = lg->base != NULL;
 	for (size_t i = 0; folders && i < g->n; i++)
-		folders = g->nodes[i].dir && is_dir(g->nodes[i].dir);
+		folders = g->nodes[i].dir && fo_is_dir(g->nodes[i].dir);
 	if (!folders)
 		*out = FO_RL_RESERVED;
 	else if (!lg->started)
@@ -869,102 +845,28 @@ static int local_stop_service(struct fo_node *n, const char *name, struct fo_err
 
 /* ---- collecting files ---- */
 
-static int copy_file(const char *from, const char *to, const struct stat *st, struct fo_err *err)
+/* True if path is root or inside it. */
+static bool in_tree(const char *path, const char *root)
 {
-	int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (in < 0)
-		return fo_err_set(err, FO_EIO, "cannot read '%s': %s", from, strerror(errno));
-	int out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, st->st_mode & 07777);
-	if (out < 0) {
-		int rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", to, strerror(errno));
-		close(in);
-		return rc;
-	}
-	int rc = 0;
-	char buf[65536];
-	for (;;) {
-		ssize_t n = read(in, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = fo_err_set(err, FO_EIO, "cannot read '%s': %s", from, strerror(errno));
-			break;
-		}
-		if (n == 0)
-			break;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", to, strerror(errno));
-				break;
-			}
-			off += w;
-		}
-		if (rc)
-			break;
-	}
-	if (!rc) {
-		fchmod(out, st->st_mode & 07777);
-		struct timespec times[2] = {st->st_atim, st->st_mtim};
-		futimens(out, times);
-	}
-	close(in);
-	close(out);
-	return rc;
+	size_t n = strlen(root);
+	return strncmp(path, root, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-/* Copies from to to, as `cp -a` would: folders recursively, links as links, modes and
- * times kept; sockets, pipes and devices skipped. */
-static int copy_tree(const char *from, const char *to, int depth, struct fo_err *err)
+/* Copies from to to as `cp -a` would (fo_copy_tree), saying what failed. */
+static int copy_tree(const char *from, const char *to, struct fo_err *err)
 {
-	struct stat st;
-	if (lstat(from, &st) < 0)
-		return fo_err_set(err, errno == ENOENT ? FO_ENOENT : FO_EIO, "cannot read '%s': %s", from,
-				  strerror(errno));
-	if (S_ISREG(st.st_mode))
-		return copy_file(from, to, &st, err);
-	if (S_ISLNK(st.st_mode)) {
-		char target[PATH_MAX];
-		ssize_t n = readlink(from, target, sizeof(target) - 1);
-		if (n < 0)
-			return fo_err_set(err, FO_EIO, "cannot read link '%s': %s", from, strerror(errno));
-		target[n] = '\0';
-		unlink(to);
-		if (symlink(target, to) < 0)
-			return fo_err_set(err, FO_EIO, "cannot create link '%s': %s", to, strerror(errno));
-		return 0;
-	}
-	if (!S_ISDIR(st.st_mode))
-		return 0; /* sockets, pipes, devices */
-	if (depth > 64)
-		return fo_err_set(err, FO_EIO, "'%s' is nested too deep to collect", from);
-	if (mkdir(to, 0700) < 0 && errno != EEXIST)
-		return fo_err_set(err, FO_EIO, "cannot create '%s': %s", to, strerror(errno));
-	DIR *d = opendir(from);
-	if (!d)
-		return fo_err_set(err, FO_EIO, "cannot read '%s': %s", from, strerror(errno));
+	struct fo_buf failed = FO_BUF_INIT;
+	int e = fo_copy_tree(from, to, &failed);
+	/* Reading failed when the path is in from (the deeper root, when one holds the other). */
+	bool reading = in_tree(failed.s, from) && !(in_tree(failed.s, to) && strlen(to) > strlen(from));
 	int rc = 0;
-	struct fo_buf a = FO_BUF_INIT, b = FO_BUF_INIT;
-	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		fo_buf_clear(&a);
-		fo_buf_clear(&b);
-		fo_buf_addf(&a, "%s/%s", from, de->d_name);
-		fo_buf_addf(&b, "%s/%s", to, de->d_name);
-		int r = copy_tree(a.s, b.s, depth + 1, err);
-		if (r && r != FO_ENOENT && !rc) /* a file gone meanwhile is fine */
-			rc = r;
-	}
-	closedir(d);
-	fo_buf_release(&a);
-	fo_buf_release(&b);
-	chmod(to, st.st_mode & 07777);
-	struct timespec times[2] = {st.st_atim, st.st_mtim};
-	utimensat(AT_FDCWD, to, times, AT_SYMLINK_NOFOLLOW);
+	if (e == ELOOP && reading)
+		rc = fo_err_set(err, FO_EIO, "'%s' is nested too deep to collect", failed.s);
+	else if (e && reading)
+		rc = fo_err_set(err, e == ENOENT ? FO_ENOENT : FO_EIO, "cannot read '%s': %s", failed.s, strerror(e));
+	else if (e)
+		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", failed.s, strerror(e));
+	fo_buf_release(&failed);
 	return rc;
 }
 
@@ -989,10 +891,10 @@ static int local_collect(struct fo_node *n, const char *path, const char *dest, 
 		char *slash = strrchr(parent.s, '/');
 		if (slash && slash != parent.s) {
 			*slash = '\0';
-			rc = mkdir_p(parent.s, err);
+			rc = fo_mkdirs(parent.s, err);
 		}
 		if (!rc)
-			rc = copy_tree(from.s, dest, 0, err);
+			rc = copy_tree(from.s, dest, err);
 	}
 	fo_buf_release(&from);
 	fo_buf_release(&parent);
