@@ -13,7 +13,7 @@ BUILD ?= release
 O := build/$(BUILD)
 
 CC ?= cc
-PKGS := yaml-0.1 jansson libpcre2-8
+PKGS := yaml-0.1 jansson libpcre2-8 zlib
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
 # libcurl is not linked: src/spec/files.c loads it on first use (it slows every start-up).
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -33,7 +33,9 @@ ALL_LDFLAGS = $(VARIANT_LDFLAGS) $(LDFLAGS)
 LIBS = $(PKG_LIBS) -lpthread -lm
 
 LIB_SRCS := $(shell find src -name '*.c' ! -path 'src/cli/main.c' | sort)
-LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o)
+# Generated sources (build/gen/): the HTML report's assets.
+GEN_SRCS := build/gen/report_assets.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(O)/%.o) $(GEN_SRCS:%.c=$(O)/%.o)
 FIXTURE_SRCS := $(shell find tests/fixtures -name '*.c' ! -name 'main.c' 2>/dev/null | sort)
 FIXTURE_OBJS := $(FIXTURE_SRCS:%.c=$(O)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
@@ -68,6 +70,27 @@ FO_VERSION_STR := $(VERSION_BASE)$(if $(VERSION_GIT), ($(VERSION_GIT)))
 $(shell mkdir -p build/gen && echo '#define FO_VERSION "$(FO_VERSION_STR)"' > build/gen/version.h.new && \
 	(cmp -s build/gen/version.h.new build/gen/version.h || mv build/gen/version.h.new build/gen/version.h); \
 	rm -f build/gen/version.h.new)
+
+# The HTML performance report's assets (src/report/html.c): uPlot, pinned by
+# web/package-lock.json and fetched by `npm ci` at build time (web/node_modules is never
+# committed), and our web/report.js and report.css, embedded as C byte arrays by
+# scripts/embed.py. The stamp reruns `npm ci` when the package files change; flock keeps
+# two builds (BUILD=release and asan at once) from installing over each other.
+WEB_STAMP := web/node_modules/.fallout-npm-ci
+UPLOT_DIR := web/node_modules/uplot
+REPORT_ASSETS := uplot_js=$(UPLOT_DIR)/dist/uPlot.iife.min.js uplot_css=$(UPLOT_DIR)/dist/uPlot.min.css \
+	uplot_license=$(UPLOT_DIR)/LICENSE report_js=web/report.js report_css=web/report.css
+
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@mkdir -p build
+	flock build/.npm-ci.lock sh -c 'test -f $@ -a $@ -nt web/package-lock.json -a $@ -nt web/package.json || \
+		{ npm ci --prefix web --no-audit --no-fund --loglevel=error && touch $@; }'
+
+build/gen/report_assets.c build/gen/report_assets.h &: scripts/embed.py $(WEB_STAMP) web/report.js web/report.css
+	@mkdir -p build/gen
+	/usr/bin/python3 scripts/embed.py build/gen/report_assets.c build/gen/report_assets.h $(REPORT_ASSETS)
+
+$(O)/src/report/html.o build/fuzz/src/report/html.o: build/gen/report_assets.h
 
 $(LIBFALLOUT): $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -122,7 +145,7 @@ FUZZ_CFLAGS := -std=c17 -g -O1 -Isrc -Ibuild/gen -D_GNU_SOURCE -MMD -MP -fsaniti
 	$(PKG_CFLAGS)
 FUZZ_SRCS := $(sort $(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:fuzz/%.c=$(FUZZ_O)/%)
-FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_O)/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_O)/%.o) $(GEN_SRCS:%.c=$(FUZZ_O)/%.o)
 
 $(FUZZ_O)/%.o: %.c
 	@mkdir -p $(@D)

@@ -7,14 +7,27 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	gcc make pkg-config libc6-dev git
-	libyaml-dev libjansson-dev libpcre2-dev libcurl4-openssl-dev
+	libyaml-dev libjansson-dev libpcre2-dev libcurl4-openssl-dev zlib1g-dev
 	# tests
-	libcmocka-dev python3 python3-pytest
+	libcmocka-dev python3 python3-pytest procps
+	# HdrHistogram interop tests and bench/hdr.sh: Java's HdrHistogram is the reference
+	default-jdk-headless libhdrhistogram-java
 	# fuzzing and sanitizers (make fuzz, make sanitize)
 	clang libclang-rt-14-dev
+	# real systems under test (the redis configuration manager and its e2e tests)
+	redis-server redis-tools
+	# the etcd, postgresql and script configuration managers and their e2e tests
+	etcd-server etcd-client postgresql postgresql-contrib curl util-linux
+	# the load driver's wrapper modules: redis-benchmark (redis-tools) and pgbench
+	postgresql-client
 	# benchmarks (bench/)
 	time hyperfine
+	# the HTML report's browser check (tests/e2e/test_report.py)
+	chromium
 )
+# The HTML report embeds uPlot from npm at build time (web/package.json): Node.js and npm,
+# unless an npm is already on the PATH (from Debian or elsewhere).
+command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -66,6 +66,71 @@ static const struct fo_command commands[] = {
 			"  --quiet, -q      print the summary only\n",
 	},
 	{
+		.name = "report",
+		.fn = fo_cmd_report,
+		.usage = "report RUN_DIR... [-o FILE.html] [--group G] | "
+			 "report --baseline A1,A2,... --contender B1,B2,... [-o FILE.html] [--group G]",
+		.summary = "rebuild a run's performance report, or compare runs",
+		.help = "Builds performance reports from the raw HdrHistogram interval logs of finished runs\n"
+			"(<run>/<group>/node<N>/*.hdr), so they can be rebuilt at any time.\n"
+			"\n"
+			"  fallout report RUN_DIR\n"
+			"      rebuilds the run's <group>/performance-report.json and performance-report.html\n"
+			"      (or writes only the HTML to -o FILE) and prints each series' figures\n"
+			"  fallout report RUN_DIR RUN_DIR... [-o FILE.html]\n"
+			"      puts runs side by side: overlaid charts and each run's change against the\n"
+			"      first, in % and absolute\n"
+			"  fallout report --baseline A1,A2,A3 --contender B1,B2,B3 [-o FILE.html]\n"
+			"      compares repeated runs: for throughput, mean, p50, p90, p99, p99.9 and max,\n"
+			"      each side's mean with its 95% confidence interval, the change in %, and\n"
+			"      Welch's t-test verdict: \"significant (p=0.003)\", \"no significant difference\n"
+			"      (p=0.41)\" or \"not enough evidence (need at least 2 runs per side)\"\n"
+			"\n"
+			"Comparisons are written to performance-comparison.html unless -o says otherwise,\n"
+			"and printed as a text table. The HTML report is one file that opens offline.\n"
+			"\n"
+			"Exit status: 0 done, 1 a log could not be read or a report written, 2 bad usage\n"
+			"or a folder that is not a run.\n"
+			"\n"
+			"  -o, --output FILE  where to write the HTML report\n"
+			"  --group G          the node group whose logs to read (default: the one group\n"
+			"                     that has logs)\n",
+	},
+	{
+		.name = "hdr",
+		.fn = fo_cmd_hdr,
+		.usage = "hdr summary|merge|split|csv|record ...",
+		.summary = "summarize, merge, split and convert HdrHistogram interval logs",
+		.help = "Tools for HdrHistogram interval logs (.hdr, .hlog: what Java's HistogramLogWriter,\n"
+			"jHiccup, NoSQLBench and fallout's workloads write). Latencies are shown in ms,\n"
+			"taking recorded values as ns (--unit-ratio changes that).\n"
+			"\n"
+			"  fallout hdr summary FILE... [--json] [--tag T] [--unit-ratio N]\n"
+			"      per tag (all files together): intervals, count, duration (s), throughput\n"
+			"      (ops/s), min, mean, stddev, p50, p90, p95, p99, p99.9, p99.99 and max;\n"
+			"      --tag '' selects the untagged values; --json gives raw values and ms\n"
+			"  fallout hdr merge FILE... -o OUT.hdr\n"
+			"      the union of the logs, as Fallout's hdrtool: intervals taken in order of\n"
+			"      start time; per tag, an interval joins the union in progress when it starts\n"
+			"      before that union ends and ends inside it (or has more than 80% of its length\n"
+			"      inside), else it starts the next union. Every value is counted once, so the\n"
+			"      totals are the sums of the parts\n"
+			"  fallout hdr split FILE [-o DIR]\n"
+			"      one log per tag, DIR/<tag>.<FILE's name> (\"default\" for untagged values;\n"
+			"      DIR defaults to FILE's folder); prints the files written\n"
+			"  fallout hdr csv FILE [-o OUT.csv] [--tag T]\n"
+			"      Fallout's hdr_split_to_csv layout: one row per interval with its start,\n"
+			"      count, min, mean, p50, p90, p95, p99, p99.9, p99.99 and max\n"
+			"  fallout hdr record -o OUT.hdr [--tag T] [--interval 1s] [--unit ns|us|ms|s]\n"
+			"                     [--sigfigs 3]\n"
+			"      reads one latency per line from stdin (or \"TAG VALUE\"), and writes an\n"
+			"      interval log with one interval per --interval of wall time, flushed as it\n"
+			"      goes; values are stored in ns\n"
+			"\n"
+			"Exit status: 0 done, 1 a log could not be read or written (a malformed line is\n"
+			"reported as FILE:LINE: reason), 2 bad usage.\n",
+	},
+	{
 		.name = "components",
 		.fn = fo_cmd_components,
 		.usage = "components [KIND [NAME]] [--json | --markdown]",

@@ -37,6 +37,8 @@ int fo_cmd_validate(int argc, char **argv);
 int fo_cmd_exec(int argc, char **argv);
 int fo_cmd_components(int argc, char **argv);
 int fo_cmd_cleanup(int argc, char **argv);
+int fo_cmd_hdr(int argc, char **argv);
+int fo_cmd_report(int argc, char **argv);
 int fo_cmd_help(int argc, char **argv);
 int fo_cmd_version(int argc, char **argv);
 

@@ -159,6 +159,10 @@ static void summary(const struct fo_run *r, enum fo_run_state final, double secs
 		fprintf(stderr, "  %-6s %s %s (%s)%s%s\n", v[i].passed ? "PASS" : "FAIL",
 			v[i].artifact ? "artifact checker" : "checker", v[i].alias, v[i].checker,
 			*v[i].message ? ": " : "", v[i].message);
+	const char *const *notes;
+	size_t nn = fo_run_notes(r, &notes);
+	for (size_t i = 0; i < nn; i++)
+		fprintf(stderr, "  NOTE   %s\n", notes[i]);
 	fprintf(stderr, "  artifacts: %s\n", fo_run_dir(r));
 }
 

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "spec/runlevel.h"
 
@@ -100,6 +101,17 @@ struct fo_provisioner_ops {
 	int (*stop_service)(struct fo_node *n, const char *name, struct fo_err *err);
 	/* Copies path (relative to the node's folder, or absolute) to dest (absolute). */
 	int (*collect)(struct fo_node *n, const char *path, const char *dest, struct fo_err *err);
+	/*
+	 * For the node sampler (metrics/sampler.h), which may call these from its own thread
+	 * at any time while the run is RUNNING; both must be cheap (no process, no network).
+	 * service_pids: the process group (= the leader's pid) of every service running on n.
+	 * command_pids: the process groups of the commands run on n (fo_node_exec: modules'
+	 * scripts and load drivers) that still have a live member. Each writes at most max
+	 * pids into out and returns how many there are (which may exceed max), or a negative
+	 * FO_E* code. NULL: the provisioner cannot tell (the node gets no such figures).
+	 */
+	int (*service_pids)(struct fo_node *n, pid_t *out, size_t max);
+	int (*command_pids)(struct fo_node *n, pid_t *out, size_t max);
 };
 
 struct fo_cm_ops {
@@ -111,6 +123,19 @@ struct fo_cm_ops {
 			   struct fo_err *err);
 	/* Copies logs and configuration into the nodes' artifact folders (services still up). */
 	fo_group_step_fn collect_artifacts;
+	/*
+	 * Optional: the service's own statistics on node n, for the node sampler, which calls
+	 * it once a second from its own thread while the group is STARTED_SERVICES_RUNNING.
+	 * Appends `"name":number` pairs separated by commas (no braces) to json_fields; names
+	 * are bare (the sampler prefixes the component's name: "redis.clients"), lower case,
+	 * and end in a unit suffix (_bytes, _pct, _per_s) when they have one. A name ending
+	 * in `_total` is a cumulative counter: the sampler writes its rate per second instead,
+	 * as NAME_per_s with `_total` dropped. Must be cheap: one round trip to the server, a
+	 * short deadline (the sampler's second is shared by every node), no process started.
+	 * Returns 0, or an error (the sampler skips the node's service figures for a while).
+	 */
+	int (*sample)(struct fo_node *n, const struct fo_propset *props, struct fo_buf *json_fields,
+		      struct fo_err *err);
 };
 
 struct fo_module_ops {

@@ -19,14 +19,21 @@
 extern const struct fo_component fo_provisioner_fake;
 extern const struct fo_component fo_provisioner_local;
 /* Configuration managers. */
+extern const struct fo_component fo_config_manager_etcd;
 extern const struct fo_component fo_config_manager_fake;
 extern const struct fo_component fo_config_manager_noop;
+extern const struct fo_component fo_config_manager_postgresql;
+extern const struct fo_component fo_config_manager_redis;
 extern const struct fo_component fo_config_manager_remote_files;
+extern const struct fo_component fo_config_manager_script;
 /* Modules. */
 extern const struct fo_component fo_module_bash;
 extern const struct fo_component fo_module_fail;
 extern const struct fo_component fo_module_fake;
+extern const struct fo_component fo_module_kvload;
 extern const struct fo_component fo_module_noop;
+extern const struct fo_component fo_module_pgbench;
+extern const struct fo_component fo_module_redis_benchmark;
 extern const struct fo_component fo_module_runlevel;
 extern const struct fo_component fo_module_sleep;
 extern const struct fo_component fo_module_text;
@@ -35,7 +42,9 @@ extern const struct fo_component fo_checker_duration;
 extern const struct fo_component fo_checker_nofail;
 extern const struct fo_component fo_checker_runlevel;
 /* Artifact checkers. */
+extern const struct fo_component fo_artifact_checker_hdr_split_to_csv;
 extern const struct fo_component fo_artifact_checker_hdrtool;
+extern const struct fo_component fo_artifact_checker_performance_thresholds;
 extern const struct fo_component fo_artifact_checker_regex;
 extern const struct fo_component fo_artifact_checker_systemlog;
 
@@ -44,14 +53,21 @@ static const struct fo_component *const defaults[] = {
 	&fo_provisioner_fake,
 	&fo_provisioner_local,
 
+	&fo_config_manager_etcd,
 	&fo_config_manager_fake,
 	&fo_config_manager_noop,
+	&fo_config_manager_postgresql,
+	&fo_config_manager_redis,
 	&fo_config_manager_remote_files,
+	&fo_config_manager_script,
 
 	&fo_module_bash,
 	&fo_module_fail,
 	&fo_module_fake,
+	&fo_module_kvload,
 	&fo_module_noop,
+	&fo_module_pgbench,
+	&fo_module_redis_benchmark,
 	&fo_module_runlevel,
 	&fo_module_sleep,
 	&fo_module_text,
@@ -60,7 +76,9 @@ static const struct fo_component *const defaults[] = {
 	&fo_checker_nofail,
 	&fo_checker_runlevel,
 
+	&fo_artifact_checker_hdr_split_to_csv,
 	&fo_artifact_checker_hdrtool,
+	&fo_artifact_checker_performance_thresholds,
 	&fo_artifact_checker_regex,
 	&fo_artifact_checker_systemlog,
 };

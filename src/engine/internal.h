@@ -10,6 +10,8 @@
 
 #include "engine/run.h"
 
+struct fo_sampler;
+
 struct fo_run {
 	const struct fo_def *def;
 	char *dir, *id, *test_name, *owner, *work_dir, *definition_file;
@@ -36,6 +38,9 @@ struct fo_run {
 	void *progress_ctx;
 	char activity[512];            /* modules running now, for progress */
 	char *params_json;             /* the run's parameters, as JSON */
+	char **notes;                  /* fo_run_note, under lock */
+	size_t nnotes, notes_cap;
+	struct fo_sampler *sampler;    /* node metrics while RUNNING; NULL otherwise */
 };
 
 /* Per-group runtime bookkeeping kept beside struct fo_rgroup. */

@@ -88,6 +88,10 @@ int fo__write_testrun(struct fo_run *r)
 	json_t *results = json_object();
 	json_object_set_new(results, "checkers", checks);
 	json_object_set_new(j, "results", results);
+	json_t *notes = json_array();
+	for (size_t i = 0; i < r->nnotes; i++)
+		json_array_append_new(notes, json_string(r->notes[i]));
+	json_object_set_new(j, "notes", notes);
 	pthread_mutex_unlock(&r->lock);
 	int rc = write_json_atomically(r->dir, "testrun.json", j);
 	json_decref(j);

@@ -20,6 +20,7 @@
 #include "components/component.h"
 #include "engine/internal.h"
 #include "engine/ledger.h"
+#include "metrics/sampler.h"
 #include "spec/files.h"
 #include "spec/refs.h"
 #include "spec/yaml.h"
@@ -58,6 +59,11 @@ int64_t fo_run_finished_at(const struct fo_run *r) { return r->finished_at; }
 size_t fo_rgroup_index(const struct fo_rgroup *g)
 {
 	return (size_t)(g - g->run->groups);
+}
+
+enum fo_runlevel fo_rgroup_state(const struct fo_rgroup *g)
+{
+	return __atomic_load_n(&g->state, __ATOMIC_RELAXED);
 }
 
 struct fo_rgroup *fo_run_group(struct fo_run *r, const char *name_or_role)
@@ -125,6 +131,27 @@ void fo_run_fail(struct fo_run *r, const char *fmt, ...)
 	if (first)
 		fo_error(r->log, "run failed during %s: %s", fo_run_state_name(r->failed_during), r->failure);
 	fo_buf_release(&b);
+}
+
+void fo_run_note(struct fo_run *r, const char *fmt, ...)
+{
+	struct fo_buf b = FO_BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	fo_buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&r->lock);
+	FO_GROW(r->notes, r->notes_cap, r->nnotes + 1);
+	r->notes[r->nnotes++] = fo_strdup(b.s);
+	pthread_mutex_unlock(&r->lock);
+	fo_warn(r->log, "%s", b.s);
+	fo_buf_release(&b);
+}
+
+size_t fo_run_notes(const struct fo_run *r, const char *const **out)
+{
+	*out = (const char *const *)r->notes;
+	return r->nnotes;
 }
 
 static void set_state(struct fo_run *r, enum fo_run_state s)
@@ -480,6 +507,9 @@ void fo_run_free(struct fo_run *r)
 	for (size_t i = 0; i < r->nverdicts; i++)
 		fo_free((char *)r->verdicts[i].message);
 	fo_free(r->verdicts);
+	for (size_t i = 0; i < r->nnotes; i++)
+		fo_free(r->notes[i]);
+	fo_free(r->notes);
 	if (r->abort_pipe[0] >= 0)
 		close(r->abort_pipe[0]);
 	if (r->abort_pipe[1] >= 0)
@@ -708,16 +738,27 @@ enum fo_run_state fo_run_execute(struct fo_run *r)
 	}
 	bool ran = false;
 	if (ok && !fo_run_aborted(r)) {
+		/* Node metrics: the sampler takes its baseline now and its samples on the
+		 * workload's clock, until teardown starts. */
+		struct fo_err serr = {0};
+		r->sampler = fo_sampler_start(r, &serr);
+		if (!r->sampler)
+			fo_warn(r->log, "no node metrics for this run: %s", serr.msg);
 		set_state(r, FO_RUN_RUNNING);
 		fo_history_start_clock(r->hist);
+		fo_sampler_set_zero(r->sampler, fo_now_ns());
 		fo__run_phases(r);
 		ran = true;
 		fo__run_set_activity(r, "");
 	}
 	if (r->hist && (r->ngroups || r->failure)) {
 		set_state(r, FO_RUN_TEARING_DOWN);
+		fo_sampler_stop(r->sampler);
+		r->sampler = NULL;
 		teardown(r);
 	}
+	fo_sampler_stop(r->sampler); /* when there was no teardown */
+	r->sampler = NULL;
 	if (!r->failure || ran) {
 		set_state(r, FO_RUN_CHECKING_ARTIFACTS);
 		if (ran && !fo_run_aborted(r)) {
@@ -726,9 +767,13 @@ enum fo_run_state fo_run_execute(struct fo_run *r)
 			run_checks(r, true);
 		}
 	}
-	/* Undo anything still recorded (the provisioners should have left nothing). */
+	/* The work area goes (kept clusters live elsewhere); then anything still recorded,
+	 * which the provisioners should have removed, is undone and reported. */
 	if (r->ledger) {
 		struct fo_err err = {0};
+		if (fo_ledger_remove_dir(r->ledger, r->work_dir, &err))
+			fo_warn(r->log, "cannot remove the work area: %s", err.msg);
+		fo_err_clear(&err);
 		int undone = fo_ledger_undo_all(r->ledger, &err);
 		if (undone > 0)
 			fo_warn(r->log, "cleaned up %d leftover%s after teardown", undone, undone == 1 ? "" : "s");

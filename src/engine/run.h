@@ -98,6 +98,9 @@ struct fo_rgroup *fo_run_group_at(struct fo_run *r, size_t i);
 struct fo_rgroup *fo_run_group(struct fo_run *r, const char *name_or_role);
 /* The group index (0-based) among the run's groups. */
 size_t fo_rgroup_index(const struct fo_rgroup *g);
+/* The group's runlevel now, readable from any thread without the group's lock (it may
+ * change right after; transitional while a step runs). */
+enum fo_runlevel fo_rgroup_state(const struct fo_rgroup *g);
 
 /* True once the run is being aborted: modules must stop soon and emit what they have. */
 bool fo_run_aborted(const struct fo_run *r);
@@ -202,6 +205,15 @@ enum fo_run_state fo_run_failed_during(const struct fo_run *r);
 const char *fo_run_failure(const struct fo_run *r);
 /* Records a failure; the first one wins. */
 void fo_run_fail(struct fo_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Records a note for whoever reads the run: something that did not fail it but puts its
+ * results in doubt ("load driver on client/node0 saturated its CPU ..."). Logged as a
+ * WARN, listed in the summary and in testrun.json "notes", in the order recorded.
+ * Thread-safe.
+ */
+void fo_run_note(struct fo_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The notes so far; *out borrows them (valid until the next fo_run_note or the run is freed). */
+size_t fo_run_notes(const struct fo_run *r, const char *const **out);
 
 /* A checker's verdict, for the summary. */
 struct fo_verdict {

@@ -31,7 +31,9 @@ def ids(items):
     return [f"{d.relative_to(ROOT)}:{line}" for d, line, *_ in items]
 
 
-SH = [(d, l, cmd) for d, l, text in blocks("sh") for cmd in text.splitlines() if cmd.startswith("bin/fallout")]
+SH = [(d, l, [c for c in text.splitlines() if re.search(r"(^|\|\s*)bin/fallout", c)])
+      for d, l, text in blocks("sh")]
+SH = [(d, l, cmds) for d, l, cmds in SH if cmds]
 TEXT = [(d, l, text) for d, l, text in blocks("text") if text.startswith("$ bin/fallout")]
 YAML = [(d, l, text) for d, l, text in blocks("yaml")
         if re.search(r"^workload:", text, re.M) or text.startswith("{{<")]
@@ -54,13 +56,19 @@ def run(fallout, cmdline, tmp_path):
 
 
 def test_there_are_examples():
-    assert len(SH) >= 10 and TEXT and len(YAML) >= 5
+    assert sum(len(c) for _, _, c in SH) >= 10 and TEXT and len(YAML) >= 5
 
 
-@pytest.mark.parametrize("doc,line,cmd", SH, ids=ids(SH))
-def test_shell_examples(fallout, tmp_path, doc, line, cmd):
-    r = run(fallout, cmd, tmp_path)
-    assert r.returncode == 0, f"{doc}:{line}: {cmd}\n{r.stderr}"
+@pytest.mark.parametrize("doc,line,cmds", SH, ids=ids(SH))
+def test_shell_examples(fallout, tmp_path, doc, line, cmds):
+    """Each command of a block, in order; a pipeline into fallout runs through bash."""
+    for cmd in cmds:
+        if cmd.startswith("bin/fallout"):
+            r = run(fallout, cmd, tmp_path)
+        else:
+            r = subprocess.run(["bash", "-c", cmd.replace("bin/fallout", fallout.path)], cwd=ROOT,
+                               capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, f"{doc}:{line}: {cmd}\n{r.stderr}"
 
 
 @pytest.mark.parametrize("doc,line,text", TEXT, ids=ids(TEXT))

@@ -181,6 +181,10 @@ static void env_release(struct env *e)
  */
 static void base_env(const struct fo_propset *ps, struct env *e)
 {
+	/* The running fallout program, so scripts can call it (`"$FALLOUT_BIN" hdr record`). */
+	char exe[PATH_MAX];
+	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[len > 0 ? len : 0] = '\0';
 	const char *home = getenv("HOME");
 	const char *path = getenv("PATH");
 	if (home)
@@ -194,6 +198,8 @@ static void base_env(const struct fo_propset *ps, struct env *e)
 		env_set(e, name, eq + 1);
 		fo_free(name);
 	}
+	if (exe[0])
+		env_set(e, "FALLOUT_BIN", exe);
 	const struct fo_propval *v = fo_props_get(ps, "export");
 	for (size_t i = 0; v && v->set && i < v->nlist; i++) {
 		const char *val = getenv(v->list[i]);
@@ -566,13 +572,16 @@ const struct fo_component fo_module_bash = {
 		"own FALLOUT_* variables, the variables listed in `export`, `env.vars`, and these "
 		"describing the node: FALLOUT_NODE_ORDINAL, FALLOUT_NODE_NAME (node0...), "
 		"FALLOUT_NODE_GROUP, FALLOUT_NODE_ADDRESS, FALLOUT_GROUP_ADDRESSES (every address of "
-		"the group, space-separated), FALLOUT_NODE_DIR and FALLOUT_NODE_ARTIFACTS (the node's "
-		"artifact folder: files written there are kept with the run). With "
+		"the group, space-separated), FALLOUT_NODE_DIR, FALLOUT_NODE_ARTIFACTS (the node's "
+		"artifact folder: files written there are kept with the run) and FALLOUT_BIN (the "
+		"running fallout program, e.g. for `\"$FALLOUT_BIN\" hdr record -o "
+		"\"$FALLOUT_NODE_ARTIFACTS/latency.hdr\" ...`, whose interval logs `hdrtool` reads). With "
 		"`lifetime: run_to_end_of_phase` it runs again and again until the phase's other "
 		"modules finish, which suits background load or periodic checks.\n"
 		"\n"
 		"Fallout compatibility: Fallout's `bash` module; tests using `script` and `env.vars` "
-		"run unchanged. The FALLOUT_NODE_* and FALLOUT_GROUP_ADDRESSES variables are ours.",
+		"run unchanged. The FALLOUT_NODE_*, FALLOUT_GROUP_ADDRESSES and FALLOUT_BIN variables are "
+		"ours.",
 	.example = "workload:\n"
 		   "  phases:\n"
 		   "    - prepare:\n"

@@ -60,6 +60,13 @@ struct svc {
 struct lproc {
 	pid_t pid;
 	uint64_t start;
+	struct fo_node *node;   /* the node it ran on; NULL when adopted from an earlier run */
+};
+
+/* Who started a process group (record_proc's context). */
+struct started_on {
+	struct lgroup *lg;
+	struct fo_node *node;
 };
 
 /* The provisioner's state for one group (g->impl). */
@@ -85,14 +92,16 @@ static struct fo_ledger *ledger_of(struct lgroup *lg)
 	return fo_run_ledger(lg->g->run);
 }
 
-/* Records a process group just started on a node (fo_proc_started_fn). */
+/* Records a process group just started on a node (fo_proc_started_fn; ctx is a
+ * struct started_on, called before fo_proc_run or fo_service_start returns). */
 static void record_proc(void *ctx, pid_t pid, pid_t pgid)
 {
-	struct lgroup *lg = ctx;
+	const struct started_on *on = ctx;
+	struct lgroup *lg = on->lg;
 	fo_ledger_cluster_proc(ledger_of(lg), lg->cluster, pid, pgid);
 	pthread_mutex_lock(&lg->lock);
 	FO_GROW(lg->procs, lg->procs_cap, lg->nprocs + 1);
-	lg->procs[lg->nprocs++] = (struct lproc){pid, fo_proc_start_time(pid)};
+	lg->procs[lg->nprocs++] = (struct lproc){pid, fo_proc_start_time(pid), on->node};
 	pthread_mutex_unlock(&lg->lock);
 }
 
@@ -282,7 +291,7 @@ static bool load_state(const char *base, struct saved *sv)
 			sv->svcs[sv->nsvcs++] = (struct saved_svc){a, (pid_t)b, (uint64_t)st, fo_strdup(line + off)};
 		} else if (sscanf(line, "proc %d %llu", &b, &st) == 2) {
 			FO_GROW(sv->procs, sv->procs_cap, sv->nprocs + 1);
-			sv->procs[sv->nprocs++] = (struct lproc){(pid_t)b, (uint64_t)st};
+			sv->procs[sv->nprocs++] = (struct lproc){(pid_t)b, (uint64_t)st, NULL};
 		}
 		line = nl ? nl + 1 : line + strlen(line);
 	}
@@ -665,7 +674,7 @@ static int local_check_state(struct fo_rgroup *g, const struct fo_propset *props
  * the command's own, which win), folder, log and log prefix. */
 struct ncmd {
 	struct fo_cmd c;
-	char *vars[8];          /* owned FALLOUT_* entries, NULL-terminated */
+	char *vars[10];         /* owned FALLOUT_* entries, NULL-terminated */
 	const char **env;       /* owned array of borrowed entries */
 	struct fo_buf cwd, prefix;
 };
@@ -677,6 +686,14 @@ static void ncmd_release(struct ncmd *m)
 	fo_free(m->env);
 	fo_buf_release(&m->cwd);
 	fo_buf_release(&m->prefix);
+}
+
+/* The absolute path of the running fallout program ("" when it cannot be told). */
+static const char *self_exe(char *out, size_t n)
+{
+	ssize_t len = readlink("/proc/self/exe", out, n - 1);
+	out[len > 0 ? len : 0] = '\0';
+	return out;
 }
 
 static int ncmd_init(struct ncmd *m, struct fo_node *n, const struct fo_cmd *cmd, struct fo_err *err)
@@ -698,6 +715,8 @@ static int ncmd_init(struct ncmd *m, struct fo_node *n, const struct fo_cmd *cmd
 	VAR("FALLOUT_NODE_ARTIFACTS=%s", n->artifacts ? n->artifacts : "");
 	VAR("FALLOUT_GROUP_ADDRESSES=%s", lg->addresses ? lg->addresses : n->address);
 	VAR("FALLOUT_RUN_DIR=%s", fo_run_dir(n->group->run));
+	char exe[PATH_MAX];
+	VAR("FALLOUT_BIN=%s", self_exe(exe, sizeof(exe)));
 #undef VAR
 	while (cmd->env && cmd->env[extra])
 		extra++;
@@ -728,8 +747,9 @@ static int local_exec(struct fo_node *n, const struct fo_cmd *cmd, struct fo_cmd
 {
 	struct ncmd m;
 	int rc = ncmd_init(&m, n, cmd, err);
+	struct started_on on = {n->group->impl, n};
 	if (!rc)
-		rc = fo_proc_run(&m.c, record_proc, n->group->impl, res, err);
+		rc = fo_proc_run(&m.c, record_proc, &on, res, err);
 	ncmd_release(&m);
 	return rc;
 }
@@ -787,7 +807,8 @@ static int local_start_service(struct fo_node *n, const char *name, const struct
 		s->name = fo_strdup(name);
 		s->node = n;
 		s->lg = lg;
-		s->s = fo_service_start(&m.c, record_proc, lg, service_exited, s, err);
+		struct started_on on = {lg, n};
+		s->s = fo_service_start(&m.c, record_proc, &on, service_exited, s, err);
 		if (!s->s) {
 			rc = err && err->code ? err->code : FO_EIO;
 			free_svc(s);
@@ -901,6 +922,45 @@ static int local_collect(struct fo_node *n, const char *path, const char *dest, 
 	return rc;
 }
 
+/* ---- process groups, for the node sampler ---- */
+
+static int local_service_pids(struct fo_node *n, pid_t *out, size_t max)
+{
+	struct lgroup *lg = n->group->impl;
+	if (!lg)
+		return 0;
+	size_t k = 0;
+	pthread_mutex_lock(&lg->lock);
+	for (size_t i = 0; i < lg->nsvcs; i++)
+		if (lg->svcs[i]->node == n && k++ < max)
+			out[k - 1] = lg->svcs[i]->pid;
+	pthread_mutex_unlock(&lg->lock);
+	return (int)(k < INT_MAX ? k : INT_MAX);
+}
+
+/* Groups with a live member (kill(-pgid, 0)), whose leader, if still there, is the
+ * process recorded (a gone group's number may have been given to someone else). */
+static int local_command_pids(struct fo_node *n, pid_t *out, size_t max)
+{
+	struct lgroup *lg = n->group->impl;
+	if (!lg)
+		return 0;
+	size_t k = 0;
+	pthread_mutex_lock(&lg->lock);
+	for (size_t i = 0; i < lg->nprocs; i++) {
+		const struct lproc *p = &lg->procs[i];
+		if (p->node != n || (kill(-p->pid, 0) < 0 && errno == ESRCH))
+			continue;
+		uint64_t start = fo_proc_start_time(p->pid);
+		if (start && start != p->start)
+			continue;
+		if (k++ < max)
+			out[k - 1] = p->pid;
+	}
+	pthread_mutex_unlock(&lg->lock);
+	return (int)(k < INT_MAX ? k : INT_MAX);
+}
+
 static const struct fo_provisioner_ops ops = {
 	.reserve = local_reserve,
 	.create = local_create,
@@ -913,6 +973,8 @@ static const struct fo_provisioner_ops ops = {
 	.start_service = local_start_service,
 	.stop_service = local_stop_service,
 	.collect = local_collect,
+	.service_pids = local_service_pids,
+	.command_pids = local_command_pids,
 };
 
 static const struct fo_prop props[] = {

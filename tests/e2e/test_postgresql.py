@@ -1,0 +1,224 @@
+"""The `postgresql` configuration manager, for real: fallout runs initdb on a primary,
+clones streaming replicas from it with pg_basebackup, waits until pg_stat_replication
+shows them all streaming, a bash module writes on the primary and reads on the replicas
+through the facts the manager publishes, and teardown leaves no process, folder or state
+behind. Under root the servers run as the `postgres` user. A cluster kept with
+mark_for_reuse is found by asking the servers; a setting PostgreSQL refuses fails the run
+with PostgreSQL's own words.
+
+Runs the real binary (env FALLOUT, default bin/fallout) and Debian's PostgreSQL (`make
+deps` installs it). Each test has its own state folder.
+"""
+import glob
+import json
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+EXAMPLE = ROOT / "examples" / "postgresql-replicas.yaml"
+
+
+@pytest.fixture(autouse=True)
+def postgresql_installed():
+    assert glob.glob("/usr/lib/postgresql/*/bin/postgres"), "PostgreSQL is missing: run `make deps`"
+
+
+@pytest.fixture
+def state(tmp_path):
+    d = tmp_path / "state"
+    d.mkdir()
+    return d
+
+
+def execute(fallout, state, out, definition, *params, timeout=180):
+    return fallout("exec", "-o", out, definition, *params, env={"FALLOUT_STATE_DIR": str(state)},
+                   timeout=timeout)
+
+
+def read_testrun(out):
+    return json.loads((Path(out) / "testrun.json").read_text())
+
+
+def postgres_pids(state):
+    """Pids of processes whose command line names this test's state folder (the servers are
+    started with -D <node folder>/postgresql/data), and of the server's own children, which
+    rename themselves "postgres: nodeN: ..." but stay children of their postmaster."""
+    p = subprocess.run(["pgrep", "-f", re.escape(str(state)) + "/.*postgresql/data"], capture_output=True,
+                       text=True)
+    pids = {int(x) for x in p.stdout.split()}
+    for pid in list(pids):
+        c = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+        pids |= {int(x) for x in c.stdout.split()}
+    return sorted(pids)
+
+
+def assert_nothing_left(state):
+    assert postgres_pids(state) == []
+    work = state / "work"
+    assert not work.exists() or not any(work.iterdir()), list(work.iterdir())
+    active = state / "active"
+    runs = [p for p in active.iterdir() if not p.name.startswith(".")] if active.exists() else []
+    assert runs == [], runs
+    clusters = state / "clusters"
+    assert not clusters.exists() or not any(clusters.iterdir()), list(clusters.iterdir())
+
+
+def node_log(out, n, group="server"):
+    return (Path(out) / group / f"node{n}" / "fallout-node.log").read_text()
+
+
+def group_log(out, group="server"):
+    return (Path(out) / group / "fallout-nodegroup.log").read_text()
+
+
+def test_example_replicates_serves_reads_and_leaves_nothing(fallout, state, tmp_path):
+    out = tmp_path / "run"
+    r = execute(fallout, state, out, EXAMPLE, "rows=2000")
+    assert r.returncode == 0, r.stderr
+    assert read_testrun(out)["state"] == "PASSED"
+    log = group_log(out)
+    assert log.index("postgresql: primary and 2 replicas streaming") < log.index("-> STARTED_SERVICES_RUNNING")
+    # pg_stat_replication, as the primary saw it at the end: both replicas streaming.
+    table = (out / "server" / "node0" / "pg_stat_replication.txt").read_text()
+    rows = [l for l in table.splitlines() if "| streaming |" in l]
+    assert len(rows) == 2, table
+    assert {re.search(r"\| (node\d) +\|", l).group(1) for l in rows} == {"node1", "node2"}
+    for n in (1, 2):
+        assert "streaming" in (out / "server" / f"node{n}" / "pg_stat_wal_receiver.txt").read_text()
+        assert f"node{n} sees 2000 rows" in node_log(out, n)
+    # The test's config reached postgresql.conf, and the server log was collected.
+    conf = (out / "server" / "node0" / "postgresql.conf").read_text()
+    assert "shared_buffers = '32MB'" in conf and "max_connections = '50'" in conf
+    assert "database system is ready to accept connections" in (out / "server" / "node0" / "postgresql.log").read_text()
+    assert "database system is ready to accept read-only connections" in \
+        (out / "server" / "node1" / "postgresql.log").read_text()
+    # The contact points were published.
+    addrs = [n["address"] for g in json.loads((out / "ensemble-summary.json").read_text())["groups"]
+             for n in g["nodes"] if g["name"] == "server"]
+    assert f"published postgresql:dsn = postgresql://fallout@{addrs[1]}:5432/fallout" in node_log(out, 1)
+    assert f"published postgresql:primary_dsn = postgresql://fallout@{addrs[0]}:5432/fallout" in node_log(out, 2)
+    assert "published postgresql:role = replica" in node_log(out, 2)
+    assert_nothing_left(state)
+
+
+WHO = """\
+ensemble:
+  server:
+    node.count: 2
+    provisioner: local
+    configuration_manager: postgresql
+  client: server
+workload:
+  phases:
+    - who:
+        module: bash
+        properties:
+          script: |
+            set -e
+            echo "data owner: $(stat -c %U postgresql/data)"
+            echo "server user: $(ps -o user= -p $(head -1 postgresql/data/postmaster.pid))"
+            echo "connected as: $(psql <<provider:server:0:postgresql:dsn>> -XAtc 'select current_user')"
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root runs the servers as the postgres user")
+def test_under_root_the_servers_run_as_postgres(fallout, state, tmp_path):
+    p = tmp_path / "who.yaml"
+    p.write_text(WHO)
+    out = tmp_path / "run"
+    r = execute(fallout, state, out, p)
+    assert r.returncode == 0, r.stderr
+    for n in range(2):
+        log = node_log(out, n)
+        assert "data owner: postgres" in log
+        assert "server user: postgres" in log
+        assert "connected as: fallout" in log
+    # (The node folders lie below pytest's folder, which only root may enter: the servers
+    # reached them all the same.)
+    assert_nothing_left(state)
+
+
+KEPT = """\
+ensemble:
+  server:
+    node.count: 2
+{{#keep}}
+    mark_for_reuse: true
+{{/keep}}
+    provisioner:
+      name: local
+      properties:
+        name: kept-postgresql
+    configuration_manager: postgresql
+  client: server
+workload:
+  phases:
+    - touch:
+        module: bash
+        properties:
+          target.ordinals: 0
+          script: |
+            set -e
+            dsn=<<provider:server:0:postgresql:primary_dsn>>
+            psql $dsn -XAtq -c 'create table if not exists runs (n int)' -c 'insert into runs values (1)'
+            echo "runs=$(psql $dsn -XAtc 'select count(*) from runs')"
+"""
+
+
+def test_kept_cluster_is_found_replicating_and_keeps_its_data(fallout, state, tmp_path):
+    p = tmp_path / "kept.yaml"
+    p.write_text(KEPT)
+    runs = [tmp_path / f"run{i}" for i in range(3)]
+    r = execute(fallout, state, runs[0], p, "keep=true")
+    assert r.returncode == 0, r.stderr
+    assert postgres_pids(state)
+    r = execute(fallout, state, runs[1], p, "keep=true")
+    assert r.returncode == 0, r.stderr
+    log = group_log(runs[1])
+    assert "state check: the nodes are at STARTED_SERVICES_RUNNING" in log
+    assert "RESERVING" not in log and "STARTED_STARTING_SERVICES" not in log
+    assert "runs=2" in node_log(runs[1], 0)
+    r = execute(fallout, state, runs[2], p, "keep=false")
+    assert r.returncode == 0, r.stderr
+    assert "runs=3" in node_log(runs[2], 0)
+    assert_nothing_left(state)
+
+
+def test_setting_postgresql_refuses_fails_the_run(fallout, state, tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("ensemble:\n  server:\n    node.count: 2\n    provisioner: local\n"
+                 "    configuration_manager:\n      name: postgresql\n      properties:\n"
+                 "        config: {shared_buffers: lots}\n  client: server\n"
+                 "workload:\n  phases:\n    - x:\n        module: noop\n")
+    out = tmp_path / "run"
+    r = execute(fallout, state, out, p)
+    assert r.returncode == 1
+    tr = read_testrun(out)
+    assert tr["state"] == "FAILED" and tr["failedDuring"] == "SETTING_UP"
+    assert "service 'postgresql' on server/node0 exited unexpectedly" in r.stderr
+    # PostgreSQL's own words reach the artifacts.
+    assert 'invalid value for parameter "shared_buffers": "lots"' in \
+        (out / "server" / "node0" / "postgresql.log").read_text()
+    assert_nothing_left(state)
+
+
+def test_bad_config_is_refused_before_anything_runs(fallout, tmp_path):
+    def validate(props):
+        p = tmp_path / "bad.yaml"
+        p.write_text("ensemble:\n  server:\n    node.count: 1\n    provisioner: local\n"
+                     "    configuration_manager:\n      name: postgresql\n      properties:\n"
+                     f"{props}  client: server\n"
+                     "workload:\n  phases:\n    - x:\n        module: noop\n")
+        r = fallout("validate", p)
+        assert r.returncode == 2
+        return r.stderr
+
+    assert "property 'user'" in validate("        user: 'bad name'\n")
+    err = validate("        config: {'a b': 1, work_mem: [1, 2]}\n")
+    assert "'a b' in 'config' of configuration manager 'postgresql' is not a setting name" in err
+    assert "setting 'work_mem' in 'config' of configuration manager 'postgresql' must be a single value" in err
