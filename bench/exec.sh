@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # How light is the harness? hyperfine times, in one run and side by side:
 #   - `true` and `bash -c 'echo hello'`: the floor any harness that starts a process pays;
-#   - `fallout validate` of the quickstart;
+#   - `fallout validate` of hello-nodes.yaml;
 #   - `fallout exec` of a trivial one-node test (bench/trivial.yaml), whole run: state
 #     check, setup, workload, teardown, checkers, testrun.json and logs;
-#   - `fallout exec` of the 3-node quickstart (it sleeps 200 ms on purpose).
+#   - `fallout exec` of the 3-node hello-nodes.yaml (it sleeps 200 ms on purpose).
 # Then GNU time gives each command's peak memory (maximum resident set size).
 #
 # Usage: bench/exec.sh [RUNS]   (default 30; needs hyperfine and time, Debian packages)
@@ -21,10 +21,10 @@ export FALLOUT_STATE_DIR=$tmp/state
 hyperfine --shell=none --warmup 3 --runs "$runs" --export-markdown "$tmp/times.md" \
 	-n 'true' 'true' \
 	-n "bash -c 'echo hello'" "bash -c 'echo hello'" \
-	-n 'fallout validate quickstart' "$bin validate -q examples/quickstart.yaml" \
+	-n 'fallout validate hello-nodes' "$bin validate -q examples/hello-nodes.yaml" \
 	--prepare "rm -rf $tmp/out" \
 	-n 'fallout exec trivial (1 node)' "$bin exec -o $tmp/out bench/trivial.yaml" \
-	-n 'fallout exec quickstart (3 nodes, sleeps 200 ms)' "$bin exec -o $tmp/out examples/quickstart.yaml" \
+	-n 'fallout exec hello-nodes (3 nodes, sleeps 200 ms)' "$bin exec -o $tmp/out examples/hello-nodes.yaml" \
 	>/dev/null 2>&1 || hyperfine --shell=none --runs 3 "$bin exec -o $tmp/out bench/trivial.yaml"
 cat "$tmp/times.md"
 echo
@@ -37,6 +37,6 @@ echo "| command | peak RSS (KiB) |"
 echo "|:---|---:|"
 peak true
 peak bash -c 'echo hello'
-peak "$bin" validate -q examples/quickstart.yaml
+peak "$bin" validate -q examples/hello-nodes.yaml
 peak "$bin" exec -o "$tmp/out" bench/trivial.yaml
-peak "$bin" exec -o "$tmp/out" examples/quickstart.yaml
+peak "$bin" exec -o "$tmp/out" examples/hello-nodes.yaml

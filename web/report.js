@@ -9,11 +9,16 @@
  *               with several runs, one line per run for the percentile chosen above it
  *   dist        the latency distribution: latency against percentile, on a log scale of
  *               1/(1-p), so 90%, 99%, 99.9%... are evenly spaced
- * Phases (the workload's modules, from the run's history) are shaded on time charts, with
- * their names on bars above the plot. Buttons above a chart (.picker[data-attr]) set one of
- * its attributes and draw it again: data-pct (which percentile a comparison shows) and
- * data-scale (a linear or log latency axis). Drag to zoom, double-click to zoom out, click
- * a legend entry to hide or show its line; time charts of one series share their cursor.
+ *   metric      a node metric chart (data-chart="I": the page data's nodes[I]): its lines,
+ *               each {label, color, dash, t, v}, where a null in v is a gap (no sample)
+ * Every time chart (throughput, latency, metric) spans the same time range, seconds since
+ * the workload started, and they all share one cursor: hovering or zooming one moves them
+ * all. Phases (the workload's modules, from the run's history) are shaded on time charts,
+ * with their names on bars above the plot; with one run, the spans of its notes (a load
+ * driver that saturated its CPU) are shaded red. Buttons above a chart (.picker[data-attr])
+ * set one of its attributes and draw it again: data-pct (which percentile a comparison
+ * shows) and data-scale (a linear or log latency axis). Drag to zoom, double-click to zoom
+ * out, click a legend entry to hide or show its line.
  *
  * For tests: <body data-charts="N"> is the number of charts, data-drawn counts those that
  * uPlot has rendered, and data-error holds the first error, if any.
@@ -123,6 +128,36 @@
 			return "99%";
 		return "99." + "9".repeat(k - 2) + "%";
 	}
+	/* Bytes in decimal units (so the axis's round ticks read round: 500 MB). */
+	function fmtBytes(v) {
+		if (v == null || !isFinite(v))
+			return "–";
+		var units = ["B", "kB", "MB", "GB", "TB", "PB"], i = 0, a = Math.abs(v);
+		while (a >= 1000 && i < units.length - 1) {
+			a /= 1000;
+			v /= 1000;
+			i++;
+		}
+		return trim(v.toFixed(i === 0 || a >= 100 ? 0 : a >= 10 ? 1 : 2)) + " " + units[i];
+	}
+	function fmtPercent(v) {
+		if (v == null || !isFinite(v))
+			return "–";
+		return trim(v.toFixed(Math.abs(v) < 10 ? 1 : 0)) + "%";
+	}
+	/* A node metric's unit (report/metrics_load.h, fo_metric_unit): its format and axis label. */
+	var UNITS = {
+		"%": {fmt: fmtPercent, label: "%"},
+		"B": {fmt: fmtBytes, label: "bytes"},
+		"B/s": {fmt: function (v) {
+			return v == null || !isFinite(v) ? "–" : fmtBytes(v) + "/s";
+		}, label: "bytes / s"},
+		"/s": {fmt: function (v) {
+			return v == null || !isFinite(v) ? "–" : fmtOps(v) + "/s";
+		}, label: "per second"},
+		"": {fmt: fmtOps, label: "count"},
+	};
+
 	/* Tick labels; uPlot passes null for ticks it leaves unlabelled (on log axes). */
 	function ticks(fmt) {
 		return function (u, vals) {
@@ -215,6 +250,95 @@
 		};
 	}
 
+	/* ---- the shared time axis and the notes' spans ---- */
+
+	/* The range of every time chart: from the workload's start (0) to the last point, phase
+	 * or span of any chart, so that the charts line up. */
+	var XR = {lo: 0, hi: 1};
+	/* The spans of the run's notes (one run only), shaded on every time chart. */
+	var SUSPECT = [];
+
+	function timeExtent(data) {
+		var lo = 0, hi = -Infinity;
+		function see(v) {
+			if (v == null || !isFinite(v))
+				return;
+			if (v < lo)
+				lo = v;
+			if (v > hi)
+				hi = v;
+		}
+		function seeAll(a) {
+			if (a && a.length) {
+				see(a[0]);
+				see(a[a.length - 1]);
+			}
+		}
+		(data.series || []).forEach(function (s) {
+			s.runs.forEach(function (d) {
+				if (d)
+					seeAll(d.t);
+			});
+		});
+		(data.nodes || []).forEach(function (c) {
+			c.lines.forEach(function (l) {
+				seeAll(l.t);
+			});
+		});
+		(data.runs || []).forEach(function (r) {
+			(r.phases || []).forEach(function (p) {
+				see(p.start);
+				see(p.end);
+			});
+		});
+		SUSPECT.forEach(function (sp) {
+			see(sp[0]);
+			see(sp[1]);
+		});
+		return {lo: lo, hi: hi > lo ? hi : lo + 1};
+	}
+
+	function suspectPlugin() {
+		function span(u, sp) {
+			var b = u.bbox;
+			var x0 = Math.max(b.left, u.valToPos(sp[0], "x", true));
+			var x1 = Math.min(b.left + b.width, u.valToPos(sp[1], "x", true));
+			return x1 > x0 ? [x0, x1] : null;
+		}
+		return {
+			hooks: {
+				drawClear: [function (u) {
+					var ctx = u.ctx, b = u.bbox;
+					ctx.save();
+					ctx.fillStyle = "rgba(179,38,30,0.09)";
+					SUSPECT.forEach(function (sp) {
+						var s = span(u, sp);
+						if (s)
+							ctx.fillRect(s[0], b.top, s[1] - s[0], b.height);
+					});
+					ctx.restore();
+				}],
+				draw: [function (u) {
+					var ctx = u.ctx, b = u.bbox, px = window.devicePixelRatio || 1;
+					ctx.save();
+					ctx.fillStyle = "rgba(179,38,30,0.85)";
+					ctx.font = "600 " + (10.5 * px) + "px system-ui, sans-serif";
+					ctx.textBaseline = "bottom";
+					ctx.textAlign = "left";
+					SUSPECT.forEach(function (sp) {
+						var s = span(u, sp);
+						if (!s)
+							return;
+						ctx.fillRect(s[0], b.top + b.height - 3 * px, s[1] - s[0], 3 * px);
+						if (s[1] - s[0] > 64 * px)
+							ctx.fillText("saturated", s[0] + 4 * px, b.top + b.height - 5 * px);
+					});
+					ctx.restore();
+				}],
+			},
+		};
+	}
+
 	/* ---- charts ---- */
 
 	var charts = [];
@@ -267,6 +391,17 @@
 			size: size || 56,
 			values: fmt ? ticks(fmt) : undefined,
 		};
+	}
+
+	/* Time ticks at steps people count in: seconds, then minutes, then hours. */
+	var TIME_INCRS = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300,
+		600, 900, 1200, 1800, 3600, 7200, 10800, 21600, 43200, 86400];
+
+	function timeAxis() {
+		var a = axis("time since start", fmtSec, 44);
+		a.incrs = TIME_INCRS;
+		a.space = 60;
+		return a;
 	}
 
 	function line(label, color, fmt, extra) {
@@ -376,17 +511,14 @@
 		});
 	}
 
-	/* The time axis starts at the workload's start (0) and shows every phase whole. */
-	function timeScale(phases) {
-		return {time: false, range: function (u, min, max) {
-			var lo = Math.min(0, min), hi = max;
-			(phases || []).forEach(function (p) {
-				if (p.end > hi)
-					hi = p.end;
-			});
-			return [lo, hi > lo ? hi : lo + 1];
+	/* The time axis: the same range on every time chart (timeExtent). */
+	function timeScale() {
+		return {time: false, range: function () {
+			return [XR.lo, XR.hi];
 		}};
 	}
+
+	var TIME_SYNC = "fo-time";
 
 	function padding(phases) {
 		var t = phaseTrack(phases);
@@ -404,14 +536,14 @@
 		});
 		var phases = data.runs[runs.length ? runs[0].i : 0].phases;
 		make(el, {
-			cursor: cursorOpts("time-" + s.id),
+			cursor: cursorOpts(TIME_SYNC),
 			padding: padding(phases),
-			scales: {x: timeScale(phases), y: {range: function (u, min, max) {
+			scales: {x: timeScale(), y: {range: function (u, min, max) {
 				return [0, max > 0 ? max * 1.08 : 1];
 			}}},
-			axes: [axis("time since start", fmtSec, 44), axis("operations / s", fmtOps, 64)],
+			axes: [timeAxis(), axis("operations / s", fmtOps, 64)],
 			series: series,
-			plugins: [phasesPlugin(phases)],
+			plugins: [phasesPlugin(phases), suspectPlugin()],
 		}, joined(tables));
 	}
 
@@ -438,12 +570,12 @@
 		}
 		var phases = data.runs[runs.length ? runs[0].i : 0].phases;
 		make(el, {
-			cursor: cursorOpts("time-" + s.id),
+			cursor: cursorOpts(TIME_SYNC),
 			padding: padding(phases),
-			scales: {x: timeScale(phases), y: latencyScale(log)},
-			axes: [axis("time since start", fmtSec, 44), latencyAxis(log)],
+			scales: {x: timeScale(), y: latencyScale(log)},
+			axes: [timeAxis(), latencyAxis(log)],
 			series: series,
-			plugins: [phasesPlugin(phases)],
+			plugins: [phasesPlugin(phases), suspectPlugin()],
 		}, joined(tables));
 	}
 
@@ -494,9 +626,40 @@
 		}, joined(tables));
 	}
 
+	/* A node metric chart: one line per node or field, broken where v holds a null. */
+	function drawMetric(el, data, c) {
+		var unit = UNITS[c.unit] || UNITS[""];
+		var series = [timeXSeries()];
+		var tables = c.lines.map(function (l) {
+			series.push(line(l.label, RUN_COLORS[l.color % RUN_COLORS.length], unit.fmt,
+				{spanGaps: false, dash: l.dash ? [5, 3] : undefined, width: 1.4}));
+			return [l.t, l.v];
+		});
+		var phases = data.runs[0].phases;
+		make(el, {
+			height: 240,
+			cursor: cursorOpts(TIME_SYNC),
+			padding: padding(phases),
+			scales: {x: timeScale(), y: {range: function (u, min, max) {
+				var top = c.ymax || (max > 0 ? max * 1.08 : 1);
+				return [Math.min(0, min), top];
+			}}},
+			axes: [timeAxis(), axis(unit.label, unit.fmt, 64)],
+			series: series,
+			plugins: [phasesPlugin(phases), suspectPlugin()],
+		}, joined(tables));
+	}
+
 	function drawChart(el, data) {
-		var s = data.series[Number(el.getAttribute("data-series"))];
 		var kind = el.getAttribute("data-kind");
+		if (kind === "metric") {
+			var c = (data.nodes || [])[Number(el.getAttribute("data-chart"))];
+			if (!c)
+				throw new Error("chart of an unknown node metric " + el.getAttribute("data-chart"));
+			drawMetric(el, data, c);
+			return;
+		}
+		var s = data.series[Number(el.getAttribute("data-series"))];
 		var log = el.getAttribute("data-scale") === "log";
 		if (!s)
 			throw new Error("chart of an unknown series " + el.getAttribute("data-series"));
@@ -540,6 +703,11 @@
 		if (typeof uPlot === "undefined")
 			throw new Error("uPlot is missing from the page");
 		var data = JSON.parse(document.getElementById("fo-data").textContent);
+		if (data.runs.length === 1)
+			(data.runs[0].notes || []).forEach(function (n) {
+				SUSPECT = SUSPECT.concat(n.spans || []);
+			});
+		XR = timeExtent(data);
 		Array.prototype.forEach.call(els, function (el) {
 			try {
 				drawChart(el, data);

@@ -25,6 +25,7 @@
 #include "cli/cli.h"
 #include "metrics/hdr.h"
 #include "metrics/hdrlog.h"
+#include "metrics/union.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -49,32 +50,6 @@ static int fail(const char *sub, const char *fmt, ...)
 static bool same_tag(const char *a, const char *b)
 {
 	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
-/* Adds src to acc, first making acc (zeroed: initialised here like src, growing)
- * fine enough for src's precision. Keeps acc's times and tag. */
-static void accumulate(struct fo_hdr *acc, const struct fo_hdr *src)
-{
-	if (!acc->counts) {
-		if (fo_hdr_init_like(acc, src))
-			abort(); /* src is a valid histogram, so its layout is */
-	} else if (src->sigfigs > acc->sigfigs || src->unit_magnitude < acc->unit_magnitude) {
-		struct fo_hdr wide;
-		int64_t lowest = src->lowest < acc->lowest ? src->lowest : acc->lowest;
-		int64_t highest = src->highest > acc->highest ? src->highest : acc->highest;
-		int sigfigs = src->sigfigs > acc->sigfigs ? src->sigfigs : acc->sigfigs;
-		if (fo_hdr_init(&wide, lowest, highest, sigfigs))
-			abort();
-		wide.auto_resize = true;
-		fo_hdr_add(&wide, acc);
-		wide.start_ms = acc->start_ms;
-		wide.end_ms = acc->end_ms;
-		wide.tag = acc->tag;
-		acc->tag = NULL;
-		fo_hdr_release(acc);
-		*acc = wide;
-	}
-	fo_hdr_add(acc, src);
 }
 
 /* The file name part of a path (borrowed from path). */
@@ -307,20 +282,27 @@ static int hdr_summary(int argc, char **argv)
 			fo_free(files);
 			return fail("summary", "%s", err.msg);
 		}
-		struct fo_hdr h;
+		struct fo_hdrlog_interval iv;
 		int rc;
-		while ((rc = fo_hdrlog_read(&r, &h, &err)) == 1) {
+		while ((rc = fo_hdrlog_next(&r, &iv, &err)) == 1) {
 			/* --tag '' selects the untagged intervals */
-			if (!tag_given || same_tag(h.tag, *only_tag ? only_tag : NULL)) {
-				struct tagacc *t = tagset_get(&ts, h.tag);
-				accumulate(&t->acc, &h);
+			if (!tag_given || same_tag(iv.tag, *only_tag ? only_tag : NULL)) {
+				/* decoded straight into the tag's histogram */
+				struct tagacc *t = tagset_get(&ts, iv.tag);
+				if ((rc = fo_hdrlog_add(&r, &iv, &t->acc, &err)))
+					break;
 				t->intervals++;
-				if (t->intervals == 1 || h.start_ms < t->start_ms)
-					t->start_ms = h.start_ms;
-				if (t->intervals == 1 || h.end_ms > t->end_ms)
-					t->end_ms = h.end_ms;
+				if (t->intervals == 1 || iv.start_ms < t->start_ms)
+					t->start_ms = iv.start_ms;
+				if (t->intervals == 1 || iv.end_ms > t->end_ms)
+					t->end_ms = iv.end_ms;
+			} else {
+				/* not counted, but a malformed histogram is refused all the same */
+				struct fo_hdr h;
+				if ((rc = fo_hdrlog_decode(&r, &iv, &h, &err)))
+					break;
+				fo_hdr_release(&h);
 			}
-			fo_hdr_release(&h);
 		}
 		fo_hdrlog_reader_close(&r);
 		if (rc < 0) {
@@ -347,175 +329,56 @@ usage:
 
 /* ---- merge ---- */
 
-/* One input log and its next interval. */
-struct source {
-	const char *path;
-	struct fo_hdrlog_reader r;
-	struct fo_hdr next;
-	bool has_next;
-};
-
-/* A union being built for one tag (HdrLogProcessing's UnionHistograms). */
-struct unionacc {
-	char *tag;           /* owned; NULL: untagged */
-	struct fo_hdr u;
-	bool open;           /* holds at least one interval */
-};
-
-static int advance(struct source *s, struct fo_err *err)
-{
-	int rc = fo_hdrlog_read(&s->r, &s->next, err);
-	s->has_next = rc == 1;
-	return rc < 0 ? rc : 0;
-}
-
-/* Starts union u afresh with interval h. */
-static void union_start(struct unionacc *u, const struct fo_hdr *h)
-{
-	if (!u->u.counts) {
-		/* Java: new Histogram(sigfigs): 1..2, growing */
-		if (fo_hdr_init(&u->u, 1, 2, h->sigfigs))
-			abort();
-		u->u.auto_resize = true;
-	} else {
-		fo_hdr_reset(&u->u);
-	}
-	fo_hdr_set_tag(&u->u, u->tag);
-	accumulate(&u->u, h);
-	u->open = true;
-}
-
-static int union_cmp(const void *a, const void *b)
-{
-	const struct unionacc *x = a, *y = b;
-	if (x->u.start_ms != y->u.start_ms)
-		return x->u.start_ms < y->u.start_ms ? -1 : 1;
-	if (!x->tag || !y->tag)
-		return (x->tag != NULL) - (y->tag != NULL);
-	return strcmp(x->tag, y->tag);
-}
-
+/* The union of logs, by Fallout's rule (metrics/union.h). */
 static int hdr_merge(int argc, char **argv)
 {
 	const char *out = NULL;
-	int nsrc = 0;
-	struct source *src = fo_calloc((size_t)argc, sizeof(*src));
+	size_t n = 0;
+	const char **paths = fo_calloc((size_t)argc, sizeof(*paths));
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
 			if (!(out = option_value("merge", argc, argv, &i))) {
-				fo_free(src);
+				fo_free(paths);
 				return FO_EXIT_USAGE;
 			}
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fo_free(src);
+			fo_free(paths);
 			return fo_cli_usage_error("hdr", "hdr merge: unknown option '%s'", argv[i]);
 		} else {
-			src[nsrc++].path = argv[i];
+			paths[n++] = argv[i];
 		}
 	}
-	if (!out || nsrc == 0) {
-		fo_free(src);
+	if (!out || n == 0) {
+		fo_free(paths);
 		return fo_cli_usage_error("hdr", "hdr merge: give the logs to merge and -o OUT.hdr");
 	}
 	struct fo_err err = {0};
-	struct unionacc *unions = NULL;
-	size_t nu = 0, ucap = 0;
-	struct fo_hdrlog_writer w = {0};
-	int64_t n_in = 0, written = 0;
-	int rc = 0, opened = 0;
-	/* Open every log and read its first interval: that settles each one's start time. */
-	double start_s = 0;
-	bool have_start = false;
-	for (; opened < nsrc && !rc; opened++) {
-		rc = fo_hdrlog_reader_open(&src[opened].r, src[opened].path, &err);
-		if (!rc)
-			rc = advance(&src[opened], &err);
-		if (!rc && src[opened].r.has_start_time && (!have_start || src[opened].r.start_time_s < start_s)) {
-			start_s = src[opened].r.start_time_s;
-			have_start = true;
-		}
+	struct fo_hdrlog_reader *readers = fo_calloc(n, sizeof(*readers));
+	struct fo_hdrlog_reader **in = fo_calloc(n, sizeof(*in));
+	struct fo_union u = {0};
+	size_t opened = 0;
+	int rc = 0;
+	for (; opened < n && !rc; opened++) {
+		in[opened] = &readers[opened];
+		rc = fo_hdrlog_reader_open(&readers[opened], paths[opened], &err);
 	}
 	if (!rc)
-		rc = fo_hdrlog_writer_open(&w, out, &err);
-	if (!rc) {
-		/* Fallout's union log header (HdrLogProcessing's createLogWriter). */
-		rc = fo_hdrlog_write_version(&w);
-		if (!rc && start_s != 0)
-			rc = fo_hdrlog_write_base_time(&w, start_s);
-		if (!rc && start_s != 0)
-			rc = fo_hdrlog_write_start_time(&w, start_s);
-		if (!rc)
-			rc = fo_hdrlog_write_legend(&w);
-	}
-	while (!rc) {
-		/* The interval that starts first, across all logs. */
-		struct source *s = NULL;
-		for (int i = 0; i < nsrc; i++)
-			if (src[i].has_next && (!s || src[i].next.start_ms < s->next.start_ms))
-				s = &src[i];
-		if (!s)
-			break;
-		struct fo_hdr *next = &s->next;
-		n_in++;
-		struct unionacc *u = NULL;
-		for (size_t i = 0; i < nu && !u; i++)
-			if (same_tag(unions[i].tag, next->tag))
-				u = &unions[i];
-		if (!u) {
-			FO_GROW(unions, ucap, nu + 1);
-			u = &unions[nu++];
-			memset(u, 0, sizeof(*u));
-			u->tag = next->tag ? fo_strdup(next->tag) : NULL;
-		}
-		int64_t ustart = u->u.start_ms, uend = u->u.end_ms;
-		if (!u->open) {
-			union_start(u, next);
-		} else if (next->start_ms < uend && next->end_ms <= uend) {
-			accumulate(&u->u, next); /* inside the union */
-		} else if (next->start_ms < uend &&
-			   (double)(uend - next->start_ms) / (double)(next->end_ms - next->start_ms) > 0.8) {
-			/* mostly inside: joins, without stretching the union */
-			accumulate(&u->u, next);
-			u->u.start_ms = ustart;
-			u->u.end_ms = uend;
-		} else {
-			rc = fo_hdrlog_write(&w, &u->u);
-			written++;
-			union_start(u, next);
-		}
-		fo_hdr_release(next);
-		if (!rc)
-			rc = advance(s, &err);
-	}
-	if (!rc && nu) {
-		/* The unions still open, in time order. */
-		qsort(unions, nu, sizeof(*unions), union_cmp);
-		for (size_t i = 0; i < nu && !rc; i++, written++)
-			rc = fo_hdrlog_write(&w, &unions[i].u);
-	}
-	if (w.f) {
-		int crc = fo_hdrlog_writer_close(&w);
-		if (!rc)
-			rc = crc;
-	}
-	for (int i = 0; i < opened; i++) {
-		fo_hdrlog_reader_close(&src[i].r);
-		if (src[i].has_next)
-			fo_hdr_release(&src[i].next);
-	}
-	for (size_t i = 0; i < nu; i++) {
-		fo_free(unions[i].tag);
-		fo_hdr_release(&unions[i].u);
-	}
-	fo_free(unions);
-	fo_free(src);
-	if (rc) {
-		if (!err.code)
-			fo_err_set(&err, rc, "cannot write '%s': %s", out, fo_strerror(rc));
+		rc = fo_union_init(&u, in, n, &err);
+	if (!rc)
+		rc = fo_union_write_log(&u, out, &err);
+	if (!rc)
+		rc = fo_union_run(&u, NULL, NULL, &err);
+	int64_t written = u.intervals_out, n_in = u.intervals_in;
+	fo_union_release(&u);
+	for (size_t i = 0; i < opened; i++)
+		fo_hdrlog_reader_close(&readers[i]);
+	fo_free(in);
+	fo_free(readers);
+	fo_free(paths);
+	if (rc)
 		return fail("merge", "%s", err.msg);
-	}
-	printf("%s: %" PRId64 " intervals from %" PRId64 " intervals of %d log%s\n", out, written, n_in, nsrc,
-	       nsrc == 1 ? "" : "s");
+	printf("%s: %" PRId64 " intervals from %" PRId64 " intervals of %zu log%s\n", out, written, n_in, n,
+	       n == 1 ? "" : "s");
 	return FO_EXIT_OK;
 }
 

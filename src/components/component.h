@@ -112,6 +112,22 @@ struct fo_provisioner_ops {
 	 */
 	int (*service_pids)(struct fo_node *n, pid_t *out, size_t max);
 	int (*command_pids)(struct fo_node *n, pid_t *out, size_t max);
+	/*
+	 * For the fault modules (modules/fault_common.h); NULL: the provisioner cannot, and
+	 * the faults that need the hook refuse to run. services: calls fn with the name and
+	 * process group of every service on n (under the provisioner's lock: fn only copies)
+	 * and returns how many. kill_service: SIGKILLs the service's process group as a
+	 * fault: its end is expected (logged, not a failure) and it stays known, so that
+	 * restart_service can start it again. restart_service: stops the service if it still
+	 * runs, then starts it again with the command it was last started with. network: the
+	 * network namespace n lives in (its `ip netns` name) into netns and the interface in
+	 * it that reaches the other nodes into dev; FO_EUNSUPPORTED when n shares this
+	 * machine's network, which faults never touch.
+	 */
+	int (*services)(struct fo_node *n, void (*fn)(void *ctx, const char *name, pid_t pgid), void *ctx);
+	int (*kill_service)(struct fo_node *n, const char *name, struct fo_err *err);
+	int (*restart_service)(struct fo_node *n, const char *name, struct fo_err *err);
+	int (*network)(struct fo_node *n, struct fo_buf *netns, struct fo_buf *dev, struct fo_err *err);
 };
 
 struct fo_cm_ops {

@@ -8,8 +8,13 @@
  *   dir PATH                       proc PID PGID START
  *   cluster NAME dir PATH          cluster NAME proc PID PGID START
  *   gone dir PATH                  gone proc PGID
+ *   nft NETNS TABLE                tc NETNS DEV              stopped PGID START
+ *   gone nft NETNS TABLE           gone tc NETNS DEV         gone stopped PGID
  * `cluster` entries belong to a cluster kept between runs (mark_for_reuse): the run's own
  * fo_ledger_undo_all leaves them to the provisioner, and cleanup of a dead run undoes them.
+ * Faults (nft, tc, stopped) are healed first, before any process group is killed: a
+ * stopped group is continued, an nftables table or a qdisc deleted by running nft or tc in
+ * the namespace (a namespace that is gone took them with it).
  *
  * Killing is careful. A process group is killed only if its leader is still the process
  * recorded (same pid, same start time), or if the leader is gone but the group still has
@@ -326,6 +331,55 @@ int fo_ledger_gone_proc(struct fo_ledger *l, pid_t pgid)
 	return append(l, line);
 }
 
+/* ---- faults ---- */
+
+static int fault_line(struct fo_ledger *l, bool gone, const char *kind, const char *netns, const char *name)
+{
+	if (!valid_name(netns) || !valid_name(name))
+		return FO_EINVAL;
+	struct fo_buf b = FO_BUF_INIT;
+	fo_buf_addf(&b, "%s%s %s %s\n", gone ? "gone " : "", kind, netns, name);
+	int rc = append(l, b.s);
+	fo_buf_release(&b);
+	return rc;
+}
+
+int fo_ledger_nft(struct fo_ledger *l, const char *netns, const char *table)
+{
+	return fault_line(l, false, "nft", netns, table);
+}
+
+int fo_ledger_tc(struct fo_ledger *l, const char *netns, const char *dev)
+{
+	return fault_line(l, false, "tc", netns, dev);
+}
+
+int fo_ledger_gone_nft(struct fo_ledger *l, const char *netns, const char *table)
+{
+	return fault_line(l, true, "nft", netns, table);
+}
+
+int fo_ledger_gone_tc(struct fo_ledger *l, const char *netns, const char *dev)
+{
+	return fault_line(l, true, "tc", netns, dev);
+}
+
+int fo_ledger_stopped(struct fo_ledger *l, pid_t pgid)
+{
+	if (pgid <= 1)
+		return FO_EINVAL;
+	char line[96];
+	snprintf(line, sizeof(line), "stopped %d %llu\n", (int)pgid, (unsigned long long)fo_proc_start_time(pgid));
+	return append(l, line);
+}
+
+int fo_ledger_gone_stopped(struct fo_ledger *l, pid_t pgid)
+{
+	char line[64];
+	snprintf(line, sizeof(line), "gone stopped %d\n", (int)pgid);
+	return append(l, line);
+}
+
 /* ---- reading and undoing ---- */
 
 struct entry {
@@ -337,9 +391,20 @@ struct entry {
 	uint64_t start;
 };
 
+/* A fault recorded (ledger.h): an nftables table, a qdisc, a stopped process group. */
+struct fault {
+	enum { F_NFT, F_TC, F_STOPPED } kind;
+	char *netns, *name;   /* nft: namespace and table; tc: namespace and device */
+	pid_t pgid;           /* stopped */
+	uint64_t start;       /* stopped: the leader's start time */
+	bool gone;
+};
+
 struct entries {
 	struct entry *v;
 	size_t n, cap;
+	struct fault *f;      /* faults, in the order recorded */
+	size_t nf, fcap;
 };
 
 static void entries_release(struct entries *es)
@@ -347,6 +412,11 @@ static void entries_release(struct entries *es)
 	for (size_t i = 0; i < es->n; i++)
 		fo_free(es->v[i].path);
 	fo_free(es->v);
+	for (size_t i = 0; i < es->nf; i++) {
+		fo_free(es->f[i].netns);
+		fo_free(es->f[i].name);
+	}
+	fo_free(es->f);
 	*es = (struct entries){0};
 }
 
@@ -394,6 +464,54 @@ static bool parse_proc(const char *rest, struct entry *e)
 	return true;
 }
 
+static bool same_fault(const struct fault *a, const struct fault *b)
+{
+	if (a->kind != b->kind)
+		return false;
+	if (a->kind == F_STOPPED)
+		return a->pgid == b->pgid;
+	return strcmp(a->netns, b->netns) == 0 && strcmp(a->name, b->name) == 0;
+}
+
+/* Parses a fault line (kind w, then rest); false if w is not a fault's kind. */
+static bool parse_fault(struct entries *es, const char *w, size_t n, const char *rest, bool gone)
+{
+	struct fault f = {.kind = F_STOPPED};
+	if (is_word(w, n, "nft"))
+		f.kind = F_NFT;
+	else if (is_word(w, n, "tc"))
+		f.kind = F_TC;
+	else if (!is_word(w, n, "stopped"))
+		return false;
+	const char *a, *b;
+	size_t na, nb;
+	if (f.kind == F_STOPPED) {
+		int64_t pgid, start = 0;
+		if (!word(&rest, &a, &na) || !parse_int(a, na, &pgid) || pgid <= 1 || pgid > INT_MAX)
+			return true;
+		if (!gone && (!word(&rest, &a, &na) || !parse_int(a, na, &start) || start < 0))
+			return true;
+		f.pgid = (pid_t)pgid;
+		f.start = (uint64_t)start;
+	} else {
+		if (!word(&rest, &a, &na) || !word(&rest, &b, &nb) || *rest)
+			return true;
+		f.netns = fo_strndup(a, na);
+		f.name = fo_strndup(b, nb);
+	}
+	if (gone) {
+		for (size_t i = 0; i < es->nf; i++)
+			if (same_fault(&es->f[i], &f))
+				es->f[i].gone = true;
+		fo_free(f.netns);
+		fo_free(f.name);
+		return true;
+	}
+	FO_GROW(es->f, es->fcap, es->nf + 1);
+	es->f[es->nf++] = f;
+	return true;
+}
+
 /* Applies one line. Unknown or broken lines (a torn last write) are skipped. */
 static void parse_line(struct entries *es, const char *line)
 {
@@ -411,6 +529,8 @@ static void parse_line(struct entries *es, const char *line)
 			return;
 		gone = true;
 	}
+	if (parse_fault(es, w, n, s, gone))
+		return;
 	bool is_dir = is_word(w, n, "dir");
 	if (!is_dir && !is_word(w, n, "proc"))
 		return;
@@ -465,7 +585,7 @@ struct undo {
 	bool dry_run;
 	fo_cleanup_note_fn note;
 	void *ctx;
-	int procs, dirs;
+	int procs, dirs, faults;
 };
 
 static void note(struct undo *u, const char *fmt, ...) FO_PRINTF(2, 3);
@@ -508,8 +628,106 @@ static void wait_gone(struct entry **v, size_t n, int64_t ns)
 	}
 }
 
+/* ---- healing faults ---- */
+
+#define HEAL_TIMEOUT_NS (10 * 1000000000LL)
+
+/* Runs a command (nft, tc) to its end; returns its exit status, -1 if it did not run. */
+static int heal_cmd(const char *const *argv, struct fo_buf *out)
+{
+	struct fo_cmd cmd = {.argv = argv, .timeout_ns = HEAL_TIMEOUT_NS, .capture = out};
+	struct fo_cmd_result res = {0};
+	if (fo_proc_run(&cmd, NULL, NULL, &res, NULL) != 0)
+		return -1;
+	return res.exit_code;
+}
+
+/* True if network namespace netns exists (`ip netns` keeps a file per namespace). */
+static bool netns_exists(const char *netns)
+{
+	struct fo_buf p = FO_BUF_INIT;
+	fo_buf_addf(&p, "/run/netns/%s", netns);
+	struct stat st;
+	bool there = lstat(p.s, &st) == 0;
+	fo_buf_release(&p);
+	return there;
+}
+
+/* True if dev in netns has a root qdisc someone added (a default one has handle 0:). */
+static bool added_qdisc(const char *netns, const char *dev)
+{
+	struct fo_buf out = FO_BUF_INIT;
+	const char *show[] = {"tc", "-n", netns, "qdisc", "show", "dev", dev, "root", NULL};
+	bool added = heal_cmd(show, &out) == 0 && fo_starts_with(out.s, "qdisc ") && !strstr(out.s, " 0: root");
+	fo_buf_release(&out);
+	return added;
+}
+
+/* Heals one fault. Returns 1 when it did (or, dry, would), 0 when there was nothing left
+ * to heal, or an error. */
+static int heal_fault(const struct fault *f, struct undo *u, struct fo_err *err)
+{
+	if (f->kind == F_STOPPED) {
+		uint64_t now = fo_proc_start_time(f->pgid);
+		if ((now != 0 && now != f->start) || !fo_proc_group_alive(f->pgid))
+			return 0;
+		note(u, "%s process group %d (stopped by a fault)", u->dry_run ? "would continue" : "continuing",
+		     (int)f->pgid);
+		if (!u->dry_run)
+			kill(-f->pgid, SIGCONT);
+		return 1;
+	}
+	if (!netns_exists(f->netns))
+		return 0;
+	bool nft = f->kind == F_NFT;
+	if (nft) {
+		const char *list[] = {"ip", "netns", "exec", f->netns, "nft", "list", "table", "inet", f->name, NULL};
+		if (heal_cmd(list, NULL) != 0)
+			return 0;
+	} else if (!added_qdisc(f->netns, f->name)) {
+		return 0;
+	}
+	note(u, "%s %s %s in network namespace %s", u->dry_run ? "would delete" : "deleting",
+	     nft ? "nftables table" : "the root qdisc of", f->name, f->netns);
+	if (u->dry_run)
+		return 1;
+	const char *del_nft[] = {"ip", "netns", "exec", f->netns, "nft", "delete", "table", "inet", f->name, NULL};
+	const char *del_tc[] = {"tc", "-n", f->netns, "qdisc", "del", "dev", f->name, "root", NULL};
+	if (heal_cmd(nft ? del_nft : del_tc, NULL) != 0)
+		return fo_err_set(err, FO_EIO, "cannot delete %s '%s' in network namespace '%s'",
+				  nft ? "nftables table" : "the root qdisc of", f->name, f->netns);
+	return 1;
+}
+
+/* Heals every fault not yet gone, newest first. */
+static void heal_faults(struct entries *es, struct undo *u, struct fo_err *err)
+{
+	for (size_t i = es->nf; i-- > 0;) {
+		struct fault *f = &es->f[i];
+		if (f->gone)
+			continue;
+		for (size_t j = 0; j < i; j++) /* the same fault recorded again earlier */
+			if (same_fault(&es->f[j], f))
+				es->f[j].gone = true;
+		int rc = heal_fault(f, u, err);
+		if (rc > 0)
+			u->faults++;
+		if (rc < 0 || !u->l || u->dry_run)
+			continue;
+		if (f->kind == F_NFT)
+			fo_ledger_gone_nft(u->l, f->netns, f->name);
+		else if (f->kind == F_TC)
+			fo_ledger_gone_tc(u->l, f->netns, f->name);
+		else
+			fo_ledger_gone_stopped(u->l, f->pgid);
+	}
+}
+
 static int undo_entries(struct entries *es, struct undo *u, struct fo_err *err)
 {
+	/* Faults first: a stopped group is continued before it is asked to end. */
+	heal_faults(es, u, err);
+
 	/* Process groups first, newest first: TERM them all, wait, then KILL what is left. */
 	struct entry **kill_v = fo_calloc(es->n + 1, sizeof(*kill_v));
 	size_t nk = 0;
@@ -597,7 +815,7 @@ int fo_ledger_undo_all(struct fo_ledger *l, struct fo_err *err)
 	struct undo u = {.l = l};
 	undo_entries(&es, &u, err);
 	entries_release(&es);
-	return u.procs + u.dirs;
+	return u.procs + u.dirs + u.faults;
 }
 
 int fo_ledger_remove_dir(struct fo_ledger *l, const char *path, struct fo_err *err)
@@ -736,6 +954,7 @@ int fo_ledger_cleanup_with(bool dry_run, fo_cleanup_note_fn note_fn, void *ctx, 
 		entries_release(&es);
 		rep->procs += u.procs;
 		rep->dirs += u.dirs;
+		rep->faults += u.faults;
 		if (uerr.code)
 			fo_err_set(err, uerr.code, "%s", uerr.msg);
 		else if (!dry_run)

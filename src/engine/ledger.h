@@ -54,12 +54,31 @@ int fo_ledger_cluster_proc(struct fo_ledger *l, const char *cluster, pid_t pid, 
 /* Records that an entry was undone. */
 int fo_ledger_gone_dir(struct fo_ledger *l, const char *path);
 int fo_ledger_gone_proc(struct fo_ledger *l, pid_t pgid);
+
+/*
+ * Faults (components/modules/fault_common.h), recorded before they are applied, so that
+ * whatever heals them (the fault's end, an abort, fo_ledger_undo_all, cleanup of a
+ * killed run) knows what to undo:
+ *   nft NETNS TABLE      an nftables table of family inet in network namespace NETNS
+ *                        (`ip netns` name): deleted
+ *   tc NETNS DEV         a root qdisc on DEV in NETNS: deleted (DEV gets its default back)
+ *   stopped PGID START   a process group stopped with SIGSTOP (START: the leader's start
+ *                        time): sent SIGCONT, if still ours
+ * Faults are healed before any process group is killed. Names are single words. The
+ * fo_ledger_gone_* calls record that the fault itself healed it.
+ */
+int fo_ledger_nft(struct fo_ledger *l, const char *netns, const char *table);
+int fo_ledger_tc(struct fo_ledger *l, const char *netns, const char *dev);
+int fo_ledger_stopped(struct fo_ledger *l, pid_t pgid);
+int fo_ledger_gone_nft(struct fo_ledger *l, const char *netns, const char *table);
+int fo_ledger_gone_tc(struct fo_ledger *l, const char *netns, const char *dev);
+int fo_ledger_gone_stopped(struct fo_ledger *l, pid_t pgid);
 /* Removes a recorded folder and everything in it now (with the checks undo makes), and
  * records it gone. l may be NULL. Returns 0 (also when it did not exist) or an error. */
 int fo_ledger_remove_dir(struct fo_ledger *l, const char *path, struct fo_err *err);
-/* Undoes every entry not yet gone (except cluster entries): kills process groups that are
- * still ours, then removes folders (newest first). Returns the number of entries undone;
- * problems go to err (first one). */
+/* Undoes every entry not yet gone (except cluster entries): heals faults, kills process
+ * groups that are still ours, then removes folders (newest first). Returns the number of
+ * entries undone; problems go to err (first one). */
 int fo_ledger_undo_all(struct fo_ledger *l, struct fo_err *err);
 /* Runs fn(data) when l is closed (newest first, before anything else): the end of the
  * run, while its groups still exist. Provisioners free what they keep per group there. */
@@ -73,6 +92,7 @@ struct fo_cleanup_report {
 	int procs;       /* process groups killed */
 	int dirs;        /* folders removed */
 	int skipped;     /* runs still alive, left alone */
+	int faults;      /* faults healed: nft tables, qdiscs, stopped process groups */
 };
 /* Undoes the ledgers of every active run whose fallout process is gone. */
 int fo_ledger_cleanup(struct fo_cleanup_report *rep, struct fo_err *err);

@@ -259,6 +259,47 @@ int fo_node_stop_service(struct fo_node *node, const char *name, struct fo_err *
 	return ops->stop_service(node, name, err);
 }
 
+/* The error of a fault hook the node's provisioner lacks. */
+static int no_hook(const struct fo_node *node, const char *what, struct fo_err *err)
+{
+	const struct fo_component *c = node->group->spec->provisioner.comp;
+	return fo_err_set(err, FO_EUNSUPPORTED, "provisioner '%s' of group '%s' cannot %s", c ? c->name : "?",
+			  node->group->spec->name, what);
+}
+
+int fo_node_services(struct fo_node *node, void (*fn)(void *ctx, const char *name, pid_t pgid), void *ctx,
+		     struct fo_err *err)
+{
+	const struct fo_provisioner_ops *ops = node_ops(node);
+	if (!ops || !ops->services)
+		return no_hook(node, "list its services by name", err);
+	return ops->services(node, fn, ctx);
+}
+
+int fo_node_kill_service(struct fo_node *node, const char *name, struct fo_err *err)
+{
+	const struct fo_provisioner_ops *ops = node_ops(node);
+	if (!ops || !ops->kill_service)
+		return no_hook(node, "kill a service as a fault", err);
+	return ops->kill_service(node, name, err);
+}
+
+int fo_node_restart_service(struct fo_node *node, const char *name, struct fo_err *err)
+{
+	const struct fo_provisioner_ops *ops = node_ops(node);
+	if (!ops || !ops->restart_service)
+		return no_hook(node, "restart a service", err);
+	return ops->restart_service(node, name, err);
+}
+
+int fo_node_network(struct fo_node *node, struct fo_buf *netns, struct fo_buf *dev, struct fo_err *err)
+{
+	const struct fo_provisioner_ops *ops = node_ops(node);
+	if (!ops || !ops->network)
+		return no_hook(node, "give a node a network of its own", err);
+	return ops->network(node, netns, dev, err);
+}
+
 int fo_node_collect(struct fo_node *node, const char *path, const char *dest, struct fo_err *err)
 {
 	const struct fo_provisioner_ops *ops = node_ops(node);

@@ -121,6 +121,20 @@ int fo_node_start_service(struct fo_node *node, const char *name, const struct f
 /* Stops a service started with fo_node_start_service. */
 int fo_node_stop_service(struct fo_node *node, const char *name, struct fo_err *err);
 /*
+ * For faults, through the provisioner's hooks of the same names (component.h); each
+ * fails with FO_EUNSUPPORTED, naming the provisioner, when it has none. fo_node_services
+ * calls fn(ctx, name, process group) for each service on the node and returns how many.
+ * fo_node_kill_service SIGKILLs a service as a fault (its end is not a failure);
+ * fo_node_restart_service starts it again (stopping it first if it runs) with the command
+ * it was started with. fo_node_network sets netns and dev to the node's network
+ * namespace and its interface to the other nodes.
+ */
+int fo_node_services(struct fo_node *node, void (*fn)(void *ctx, const char *name, pid_t pgid), void *ctx,
+		     struct fo_err *err);
+int fo_node_kill_service(struct fo_node *node, const char *name, struct fo_err *err);
+int fo_node_restart_service(struct fo_node *node, const char *name, struct fo_err *err);
+int fo_node_network(struct fo_node *node, struct fo_buf *netns, struct fo_buf *dev, struct fo_err *err);
+/*
  * Publishes a fact about a node for other components, readable in definitions as
  * <<provider:GROUP:ORDINAL:PROVIDER:KEY>> (e.g. provider "redis", key "port"). Replaces an
  * earlier value of the same provider and key. Thread-safe; strings are copied.

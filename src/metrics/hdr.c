@@ -68,7 +68,7 @@ static void establish_size(struct fo_hdr *h, int64_t highest)
 	h->highest = highest;
 }
 
-int fo_hdr_init(struct fo_hdr *h, int64_t lowest, int64_t highest, int sigfigs)
+int fo__hdr_layout(struct fo_hdr *h, int64_t lowest, int64_t highest, int sigfigs)
 {
 	memset(h, 0, sizeof(*h));
 	if (lowest < 1 || lowest > INT64_MAX / 2 || highest < 2 * lowest || sigfigs < 0 || sigfigs > 5)
@@ -90,9 +90,16 @@ int fo_hdr_init(struct fo_hdr *h, int64_t lowest, int64_t highest, int sigfigs)
 	h->sub_bucket_mask = (int64_t)((uint64_t)(h->sub_bucket_count - 1) << unit_magnitude);
 	h->leading_zero_count_base = 64 - unit_magnitude - count_magnitude;
 	establish_size(h, highest);
-	h->counts = fo_calloc((size_t)h->counts_len, sizeof(int64_t));
 	h->min_value = INT64_MAX;
 	return 0;
+}
+
+int fo_hdr_init(struct fo_hdr *h, int64_t lowest, int64_t highest, int sigfigs)
+{
+	int rc = fo__hdr_layout(h, lowest, highest, sigfigs);
+	if (!rc)
+		h->counts = fo_calloc((size_t)h->counts_len, sizeof(int64_t));
+	return rc;
 }
 
 int fo_hdr_init_like(struct fo_hdr *h, const struct fo_hdr *src)
@@ -207,8 +214,7 @@ bool fo_hdr_values_equivalent(const struct fo_hdr *h, int64_t a, int64_t b)
 
 /* ---- recording ---- */
 
-/* Java's resize(): grows the counts to cover new_highest. */
-static void resize(struct fo_hdr *h, int64_t new_highest)
+void fo__hdr_resize(struct fo_hdr *h, int64_t new_highest)
 {
 	int32_t old_len = h->counts_len;
 	establish_size(h, new_highest);
@@ -236,7 +242,7 @@ bool fo__hdr_record_slow(struct fo_hdr *h, int64_t value, int64_t count)
 		if (!h->auto_resize)
 			return false;
 		/* Java's handleRecordException. */
-		resize(h, value);
+		fo__hdr_resize(h, value);
 		i = fo__hdr_index(h, value);
 		if (i >= h->counts_len)
 			return false;
@@ -286,7 +292,7 @@ int64_t fo_hdr_add(struct fo_hdr *dst, const struct fo_hdr *src)
 	int64_t src_max = fo_hdr_max(src);
 	int64_t highest_recordable = fo_hdr_highest_equivalent(dst, fo_hdr_value_from_index(dst, dst->counts_len - 1));
 	if (highest_recordable < src_max && dst->auto_resize)
-		resize(dst, src_max);
+		fo__hdr_resize(dst, src_max);
 	bool fits = highest_recordable >= src_max || dst->auto_resize;
 	if (fits && dst->bucket_count == src->bucket_count && dst->sub_bucket_count == src->sub_bucket_count &&
 	    dst->unit_magnitude == src->unit_magnitude) {
@@ -328,6 +334,30 @@ int64_t fo_hdr_add(struct fo_hdr *dst, const struct fo_hdr *src)
 	}
 	widen_times(dst, src);
 	return lost;
+}
+
+int64_t fo_hdr_accumulate(struct fo_hdr *acc, const struct fo_hdr *src)
+{
+	if (!acc->counts) {
+		if (fo_hdr_init_like(acc, src))
+			return src->total_count; /* src is a valid histogram, so this cannot happen */
+	} else if (src->sigfigs > acc->sigfigs || src->unit_magnitude < acc->unit_magnitude) {
+		struct fo_hdr wide;
+		int64_t lowest = src->lowest < acc->lowest ? src->lowest : acc->lowest;
+		int64_t highest = src->highest > acc->highest ? src->highest : acc->highest;
+		int sigfigs = src->sigfigs > acc->sigfigs ? src->sigfigs : acc->sigfigs;
+		if (fo_hdr_init(&wide, lowest, highest, sigfigs))
+			return src->total_count;
+		wide.auto_resize = true;
+		fo_hdr_add(&wide, acc);
+		wide.start_ms = acc->start_ms;
+		wide.end_ms = acc->end_ms;
+		wide.tag = acc->tag;
+		acc->tag = NULL;
+		fo_hdr_release(acc);
+		*acc = wide;
+	}
+	return fo_hdr_add(acc, src);
 }
 
 int64_t fo_hdr_add_corrected(struct fo_hdr *dst, const struct fo_hdr *src, int64_t expected_interval)

@@ -78,6 +78,12 @@ void fo_hdr_reset(struct fo_hdr *h);
 /* Sets the tag (copied; NULL clears it). */
 void fo_hdr_set_tag(struct fo_hdr *h, const char *tag);
 
+/* Sets h's lowest, highest, sigfigs and layout as fo_hdr_init does, without counts
+ * (h->counts stays NULL: nothing to release). Internal, for decoders. */
+int fo__hdr_layout(struct fo_hdr *h, int64_t lowest, int64_t highest, int sigfigs);
+/* Java's resize(): grows h's counts to cover new_highest, which becomes h->highest. Internal. */
+void fo__hdr_resize(struct fo_hdr *h, int64_t new_highest);
+
 /* The slow path of recording: out of range, growing, negative values. Internal. */
 bool fo__hdr_record_slow(struct fo_hdr *h, int64_t value, int64_t count);
 
@@ -145,6 +151,12 @@ bool fo_hdr_record_corrected_n(struct fo_hdr *h, int64_t value, int64_t count, i
  * grows if it auto-resizes). dst's start/end times widen to include src's. Returns the
  * number of values that did not fit (0 when all did). */
 int64_t fo_hdr_add(struct fo_hdr *dst, const struct fo_hdr *src);
+/* Adds src to acc as Java's HistogramLogProcessor accumulates intervals, never losing
+ * precision: a zeroed acc is first initialised like src (its lowest, highest and sigfigs,
+ * auto-resizing); an acc coarser than src (fewer sigfigs, or a larger unit) is first
+ * widened to the finer layout. Keeps acc's tag; its times widen as fo_hdr_add's. Returns
+ * the number of values that did not fit (0 when all did). */
+int64_t fo_hdr_accumulate(struct fo_hdr *acc, const struct fo_hdr *src);
 /* Adds src's values to dst corrected for coordinated omission after the fact (Java's
  * addWhileCorrectingForCoordinatedOmission). Returns the number of values that did not fit. */
 int64_t fo_hdr_add_corrected(struct fo_hdr *dst, const struct fo_hdr *src, int64_t expected_interval);
@@ -240,5 +252,29 @@ int fo_hdr_encode(const struct fo_hdr *h, struct fo_buf *out);
  * or FO_EPARSE with the reason in err, leaving h zeroed.
  */
 int fo_hdr_decode(const void *data, size_t len, struct fo_hdr *h, struct fo_err *err);
+
+/*
+ * A decoder for many histograms in a row (an interval log's): it keeps its zlib stream and
+ * buffers from one histogram to the next. Zero it (or fo_hdr_decoder_init) before use.
+ */
+struct fo_hdr_decoder {
+	void *zs;              /* zlib stream (owned), made on first use */
+	uint8_t *buf;          /* inflated payload (owned) */
+	size_t cap;            /* bytes at buf */
+};
+void fo_hdr_decoder_init(struct fo_hdr_decoder *d);
+void fo_hdr_decoder_release(struct fo_hdr_decoder *d);
+/* fo_hdr_decode, reusing d's buffers. */
+int fo_hdr_decoder_decode(struct fo_hdr_decoder *d, const void *data, size_t len, struct fo_hdr *h,
+			  struct fo_err *err);
+/*
+ * Adds the histogram encoded at data to acc, with the result of fo_hdr_decode followed by
+ * fo_hdr_accumulate (a zeroed acc is initialised like the source, growing), but without
+ * the intermediate histogram when the layouts allow: the counts are added while they are
+ * decoded. acc's times are left alone (a decoded histogram has none). Returns 0, or
+ * FO_EPARSE with the reason in err; acc then holds part of the values (throw it away).
+ */
+int fo_hdr_decoder_add(struct fo_hdr_decoder *d, const void *data, size_t len, struct fo_hdr *acc,
+		       struct fo_err *err);
 
 #endif

@@ -207,21 +207,6 @@ static int parse_header(const uint8_t *p, size_t n, struct header *hd, struct fo
 	return 0;
 }
 
-/* Java's establishInternalTackingValues: total, min and max from what the counts held. */
-static void establish_stats(struct fo_hdr *h, int32_t max_index, int32_t min_nonzero_index, int64_t total)
-{
-	h->max_value = 0;
-	h->min_value = INT64_MAX;
-	if (max_index >= 0)
-		h->max_value = fo_hdr_highest_equivalent(h, fo_hdr_value_from_index(h, max_index)) | h->unit_magnitude_mask;
-	if (min_nonzero_index >= 0) {
-		int64_t v = fo_hdr_value_from_index(h, min_nonzero_index);
-		if (v > h->unit_magnitude_mask)
-			h->min_value = v & ~h->unit_magnitude_mask;
-	}
-	h->total_count = total;
-}
-
 /* Reads one ZigZag LEB128 number at *q (before end); the first byte is handled inline by
  * the caller, this is the rest. Returns false when the bytes run out. */
 static bool leb128_rest(const uint8_t **q, const uint8_t *end, uint64_t *u)
@@ -236,7 +221,7 @@ static bool leb128_rest(const uint8_t **q, const uint8_t *end, uint64_t *u)
 			v |= (uint64_t)b << 56;
 			break;
 		}
-		v |= (uint64_t)(b & 0x7f) << (7 * i);
+		v |= (uint64_t)(b & 0x7f) << 7 * i;
 		if (!(b & 0x80))
 			break;
 	}
@@ -244,27 +229,47 @@ static bool leb128_rest(const uint8_t **q, const uint8_t *end, uint64_t *u)
 	return true;
 }
 
-/* Reads the n payload bytes at p into h's counts, and establishes the statistics. */
-static int fill_counts(struct fo_hdr *h, const uint8_t *p, size_t n, int word, struct fo_err *err)
+/* Grows h (auto-resizing) so that index i is inside its counts. */
+static void grow_to(struct fo_hdr *h, int64_t i)
+{
+	fo__hdr_resize(h, fo_hdr_highest_equivalent(h, fo_hdr_value_from_index(h, (int32_t)i)));
+}
+
+/*
+ * Adds the counts of the n payload bytes at p, the counts of a source histogram of src_len
+ * buckets with h's unit and sub-bucket count, into h, then updates h's total, min, max
+ * and size as fo_hdr_add does (for a zeroed h of the source's layout, that is what
+ * decoding gives: Java's establishInternalTackingValues). h grows as needed when it
+ * auto-resizes (a source count past h's counts otherwise is the caller's to prevent).
+ */
+static int fill_add(struct fo_hdr *h, int32_t src_len, const uint8_t *p, size_t n, int word, struct fo_err *err)
 {
 	const uint8_t *q = p, *end = p + n;
 	int64_t *counts = h->counts;
-	int64_t len = h->counts_len, index = 0, total = 0;
-	int32_t max_index = -1, min_nonzero_index = -1;
+	int32_t old_len = h->counts_len;
+	/* Source counts are read up to src_len; h's up to lim (it may grow). */
+	int64_t lim = h->counts_len < src_len ? h->counts_len : src_len;
+	int64_t index = 0, total = 0, max_index = -1, min_nonzero_index = -1;
 	while (q < end) {
-		if (word == V2_WORD) {
-			/* The common case without branches to mispredict: one-byte numbers (counts
-			 * below 64, runs of up to 64 empty buckets) that land inside the counts. */
-			while (q < end && *q < 0x80 && index < len) {
-				int64_t c = (int64_t)(*q >> 1) ^ -(int64_t)(*q & 1);
-				int64_t positive = c & ~(c >> 63);
-				q++;
-				counts[index] = positive; /* 0 for a run: those buckets are empty anyway */
-				total = fo__wrap_add(total, positive);
-				max_index = positive ? (int32_t)index : max_index;
-				min_nonzero_index =
-					positive && index && min_nonzero_index < 0 ? (int32_t)index : min_nonzero_index;
-				index += c < 0 ? -c : 1;
+		if (word == V2_WORD && min_nonzero_index >= 0 && end - q > 2) {
+			/* The bulk of a dense histogram, without branches on the data: one- and
+			 * two-byte numbers (counts below 8192, runs of fewer than 8193 empty
+			 * buckets) that land inside h's counts. Stops before anything else. */
+			const uint8_t *stop = end - 2;
+			while (q < stop && index < lim) {
+				uint32_t b0 = q[0], b1 = q[1];
+				if (b0 & b1 & 0x80)
+					break;
+				uint32_t two = b0 >> 7;
+				uint64_t u = (b0 & 0x7f) | ((b1 & 0x7f) << 7 & -two);
+				q += 1 + two;
+				int64_t c = (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+				int64_t run = c >> 63;          /* all ones for a run of empty buckets */
+				int64_t add = c & ~run;         /* 0 for a run: its first bucket is empty */
+				counts[index] = fo__wrap_add(counts[index], add);
+				total = fo__wrap_add(total, add);
+				max_index = add ? index : max_index;
+				index += (run & -c) | (~run & 1);
 			}
 			if (q >= end)
 				break;
@@ -296,31 +301,61 @@ static int fill_counts(struct fo_hdr *h, const uint8_t *p, size_t n, int word, s
 			if (count < 0)
 				return fo_err_set(err, FO_EPARSE, "negative count %" PRId64 " at index %" PRId64, count, index);
 		}
-		if (index >= len) {
+		if (index >= lim) {
 			if (count == 0) {
 				index++;
 				continue;
 			}
-			return fo_err_set(err, FO_EPARSE, "count at index %" PRId64 " is past the histogram's range (%d buckets)",
-					  index, h->counts_len);
+			if (index >= src_len)
+				return fo_err_set(err, FO_EPARSE,
+						  "count at index %" PRId64 " is past the histogram's range (%d buckets)", index,
+						  src_len);
+			grow_to(h, index);
+			counts = h->counts;
+			lim = h->counts_len < src_len ? h->counts_len : src_len;
 		}
-		counts[index] = count;
-		if (count > 0) {
-			total = fo__wrap_add(total, count);
-			max_index = (int32_t)index;
-			if (min_nonzero_index < 0 && index != 0)
-				min_nonzero_index = (int32_t)index;
-		}
+		counts[index] = fo__wrap_add(counts[index], count);
+		total = fo__wrap_add(total, count);
+		max_index = count ? index : max_index;
+		min_nonzero_index = count && index && min_nonzero_index < 0 ? index : min_nonzero_index;
 		index++;
 	}
-	establish_stats(h, max_index, min_nonzero_index, total);
+	/* The statistics, as fo_hdr_add sets them from the source's. */
+	int64_t mask = h->unit_magnitude_mask;
+	int64_t src_max = max_index < 0 ? 0 : fo_hdr_highest_equivalent(h, fo_hdr_value_from_index(h, (int32_t)max_index));
+	if (max_index >= old_len)
+		fo__hdr_resize(h, src_max); /* as Java's add(): the highest becomes the source's max */
+	h->total_count = fo__wrap_add(h->total_count, total);
+	int64_t dst_max = fo_hdr_max(h);
+	int64_t m = dst_max > src_max ? dst_max : src_max;
+	if (m > h->max_value)
+		h->max_value = m | mask;
+	int64_t src_min = INT64_MAX;
+	if (min_nonzero_index >= 0) {
+		int64_t v = fo_hdr_value_from_index(h, (int32_t)min_nonzero_index);
+		if (v > mask)
+			src_min = fo_hdr_lowest_equivalent(h, v & ~mask);
+	}
+	int64_t dst_min = fo_hdr_min_nonzero(h);
+	int64_t mn = dst_min < src_min ? dst_min : src_min;
+	if (mn < INT64_MAX && mn < h->min_value && mn > mask)
+		h->min_value = mn & ~mask;
 	return 0;
 }
 
-/* Makes h the histogram a header describes. */
-static int init_from_header(struct fo_hdr *h, const struct header *hd, struct fo_err *err)
+/* The plain encoding of a histogram: its header, the source's layout, and its payload. */
+struct plain {
+	struct header hd;
+	struct fo_hdr lay;    /* the source's layout (no counts) */
+	const uint8_t *payload;
+	size_t n;             /* payload bytes to read */
+};
+
+/* Sets pl->lay to the layout a header describes. */
+static int layout_of(struct plain *pl, struct fo_err *err)
 {
-	if (fo_hdr_init(h, hd->lowest, hd->highest, hd->sigfigs))
+	const struct header *hd = &pl->hd;
+	if (fo__hdr_layout(&pl->lay, hd->lowest, hd->highest, hd->sigfigs))
 		return fo_err_set(err, FO_EPARSE,
 				  "invalid histogram range: lowest %" PRId64 ", highest %" PRId64 ", %d significant digits",
 				  hd->lowest, hd->highest, hd->sigfigs);
@@ -328,22 +363,23 @@ static int init_from_header(struct fo_hdr *h, const struct header *hd, struct fo
 }
 
 /* How many payload bytes Java reads: at most 8 per count. */
-static size_t expected_payload(const struct fo_hdr *h, const struct header *hd)
+static size_t expected_payload(const struct plain *pl)
 {
-	int64_t cap = (int64_t)h->counts_len * 8;
-	return (size_t)(hd->payload_len < cap ? hd->payload_len : cap);
+	int64_t cap = (int64_t)pl->lay.counts_len * 8;
+	return (size_t)(pl->hd.payload_len < cap ? pl->hd.payload_len : cap);
 }
 
-static int decode_plain(const uint8_t *p, size_t n, struct fo_hdr *h, struct fo_err *err)
+static int plain_of_plain(const uint8_t *p, size_t n, struct plain *pl, struct fo_err *err)
 {
-	struct header hd;
-	int rc = parse_header(p, n, &hd, err);
-	if (rc || (rc = init_from_header(h, &hd, err)))
+	int rc = parse_header(p, n, &pl->hd, err);
+	if (rc || (rc = layout_of(pl, err)))
 		return rc;
-	size_t want = expected_payload(h, &hd), have = n - hd.size;
-	if (hd.payload_len != INT32_MAX && have < want)
+	size_t want = expected_payload(pl), have = n - pl->hd.size;
+	if (pl->hd.payload_len != INT32_MAX && have < want)
 		return fo_err_set(err, FO_EPARSE, "truncated payload: %zu of %zu bytes", have, want);
-	return fill_counts(h, p + hd.size, have < want ? have : want, hd.word, err);
+	pl->payload = p + pl->hd.size;
+	pl->n = have < want ? have : want;
+	return 0;
 }
 
 /* Inflates into out (n bytes): returns the bytes produced, or -1 on a zlib error. */
@@ -359,74 +395,147 @@ static long inflate_some(z_stream *zs, uint8_t *out, size_t n, struct fo_err *er
 	return (long)(n - zs->avail_out);
 }
 
-static int decode_compressed(const uint8_t *p, size_t n, struct fo_hdr *h, struct fo_err *err)
+/* d's zlib stream, reset for a new histogram (made on first use). */
+static z_stream *stream_of(struct fo_hdr_decoder *d, struct fo_err *err)
+{
+	z_stream *zs = d->zs;
+	if (zs) {
+		if (inflateReset(zs) == Z_OK)
+			return zs;
+		inflateEnd(zs);
+		fo_free(zs);
+		d->zs = NULL;
+	}
+	zs = fo_calloc(1, sizeof(*zs));
+	if (inflateInit(zs) != Z_OK) {
+		fo_free(zs);
+		fo_err_set(err, FO_ENOMEM, "cannot start zlib");
+		return NULL;
+	}
+	d->zs = zs;
+	return zs;
+}
+
+static int plain_of_compressed(struct fo_hdr_decoder *d, const uint8_t *p, size_t n, struct plain *pl,
+			       struct fo_err *err)
 {
 	if (n < 8)
 		return fo_err_set(err, FO_EPARSE, "truncated compressed histogram (%zu bytes)", n);
 	int32_t zlen = (int32_t)get_be32(p + 4);
 	if (zlen < 0 || (size_t)zlen > n - 8)
 		return fo_err_set(err, FO_EPARSE, "compressed length %d is past the %zu bytes given", zlen, n - 8);
-	z_stream zs;
-	memset(&zs, 0, sizeof(zs));
-	if (inflateInit(&zs) != Z_OK)
-		return fo_err_set(err, FO_ENOMEM, "cannot start zlib");
-	zs.next_in = (Bytef *)(p + 8);
-	zs.avail_in = (uInt)zlen;
+	z_stream *zs = stream_of(d, err);
+	if (!zs)
+		return FO_ENOMEM;
+	zs->next_in = (Bytef *)(p + 8);
+	zs->avail_in = (uInt)zlen;
 	uint8_t head[HEADER_SIZE];
-	uint8_t *payload = NULL;
-	int rc = 0;
-	long got = inflate_some(&zs, head, 4, err);
-	if (got < 0) {
-		rc = FO_EPARSE;
-		goto out;
-	}
+	long got = inflate_some(zs, head, 4, err);
+	if (got < 0)
+		return FO_EPARSE;
 	size_t size = got == 4 ? header_size(get_be32(head)) : 0;
-	if (!size) {
-		rc = got == 4 ? fo_err_set(err, FO_EPARSE, "not a histogram (unknown cookie 0x%08x inside)", get_be32(head))
-			      : fo_err_set(err, FO_EPARSE, "truncated compressed histogram");
-		goto out;
+	if (!size)
+		return got == 4 ? fo_err_set(err, FO_EPARSE, "not a histogram (unknown cookie 0x%08x inside)", get_be32(head))
+				: fo_err_set(err, FO_EPARSE, "truncated compressed histogram");
+	got = inflate_some(zs, head + 4, size - 4, err);
+	if (got < 0)
+		return FO_EPARSE;
+	int rc = parse_header(head, 4 + (size_t)got, &pl->hd, err);
+	if (rc || (rc = layout_of(pl, err)))
+		return rc;
+	size_t want = expected_payload(pl);
+	if (d->cap < want || !d->buf) {
+		fo_free(d->buf);
+		d->cap = want > d->cap * 2 ? want : d->cap * 2;
+		d->buf = fo_malloc(d->cap ? d->cap : 1);
 	}
-	got = inflate_some(&zs, head + 4, size - 4, err);
-	if (got < 0) {
-		rc = FO_EPARSE;
-		goto out;
+	got = inflate_some(zs, d->buf, want, err);
+	if (got < 0)
+		return FO_EPARSE;
+	if (pl->hd.payload_len != INT32_MAX && (size_t)got < (size_t)pl->hd.payload_len && (size_t)got < want)
+		return fo_err_set(err, FO_EPARSE, "truncated payload: %ld of %" PRId64 " bytes", got, pl->hd.payload_len);
+	pl->payload = d->buf;
+	pl->n = (size_t)got;
+	return 0;
+}
+
+/* Finds (or inflates) the plain encoding of the len bytes at data. */
+static int plain_of(struct fo_hdr_decoder *d, const void *data, size_t len, struct plain *pl, struct fo_err *err)
+{
+	const uint8_t *p = data;
+	if (len < 4)
+		return fo_err_set(err, FO_EPARSE, "truncated histogram (%zu bytes)", len);
+	int32_t base = cookie_base(get_be32(p));
+	if (base == V2_COMPRESSED_COOKIE || base == V1_COMPRESSED_COOKIE || base == V0_COMPRESSED_COOKIE)
+		return plain_of_compressed(d, p, len, pl, err);
+	return plain_of_plain(p, len, pl, err);
+}
+
+void fo_hdr_decoder_init(struct fo_hdr_decoder *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void fo_hdr_decoder_release(struct fo_hdr_decoder *d)
+{
+	if (d->zs) {
+		inflateEnd(d->zs);
+		fo_free(d->zs);
 	}
-	struct header hd;
-	if ((rc = parse_header(head, 4 + (size_t)got, &hd, err)) || (rc = init_from_header(h, &hd, err)))
-		goto out;
-	size_t want = expected_payload(h, &hd);
-	payload = fo_malloc(want ? want : 1);
-	got = inflate_some(&zs, payload, want, err);
-	if (got < 0) {
-		rc = FO_EPARSE;
-		goto out;
-	}
-	if (hd.payload_len != INT32_MAX && (size_t)got < (size_t)hd.payload_len && (size_t)got < want) {
-		rc = fo_err_set(err, FO_EPARSE, "truncated payload: %ld of %" PRId64 " bytes", got, hd.payload_len);
-		goto out;
-	}
-	rc = fill_counts(h, payload, (size_t)got, hd.word, err);
-out:
-	inflateEnd(&zs);
-	fo_free(payload);
+	fo_free(d->buf);
+	memset(d, 0, sizeof(*d));
+}
+
+/* Makes h (zeroed) the source's layout with its counts. */
+static int decode_into(const struct plain *pl, struct fo_hdr *h, struct fo_err *err)
+{
+	*h = pl->lay;
+	h->counts = fo_calloc((size_t)h->counts_len, sizeof(int64_t));
+	int rc = fill_add(h, h->counts_len, pl->payload, pl->n, pl->hd.word, err);
+	if (rc)
+		fo_hdr_release(h);
 	return rc;
+}
+
+int fo_hdr_decoder_decode(struct fo_hdr_decoder *d, const void *data, size_t len, struct fo_hdr *h,
+			  struct fo_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	struct plain pl;
+	int rc = plain_of(d, data, len, &pl, err);
+	return rc ? rc : decode_into(&pl, h, err);
+}
+
+int fo_hdr_decoder_add(struct fo_hdr_decoder *d, const void *data, size_t len, struct fo_hdr *acc,
+		       struct fo_err *err)
+{
+	struct plain pl;
+	int rc = plain_of(d, data, len, &pl, err);
+	if (rc)
+		return rc;
+	if (!acc->counts) {
+		/* fo_hdr_accumulate's start: like the source, growing */
+		if ((rc = fo_hdr_init(acc, pl.lay.lowest, pl.lay.highest, pl.lay.sigfigs)))
+			return rc;
+		acc->auto_resize = true;
+	}
+	/* Same unit and sub-buckets (so the same digits: nothing to widen) and room to grow:
+	 * the counts add index for index. */
+	if (acc->auto_resize && acc->unit_magnitude == pl.lay.unit_magnitude &&
+	    acc->sub_bucket_count == pl.lay.sub_bucket_count)
+		return fill_add(acc, pl.lay.counts_len, pl.payload, pl.n, pl.hd.word, err);
+	struct fo_hdr h;
+	if ((rc = decode_into(&pl, &h, err)))
+		return rc;
+	fo_hdr_accumulate(acc, &h);
+	fo_hdr_release(&h);
+	return 0;
 }
 
 int fo_hdr_decode(const void *data, size_t len, struct fo_hdr *h, struct fo_err *err)
 {
-	const uint8_t *p = data;
-	memset(h, 0, sizeof(*h));
-	int rc;
-	if (len < 4) {
-		rc = fo_err_set(err, FO_EPARSE, "truncated histogram (%zu bytes)", len);
-	} else {
-		int32_t base = cookie_base(get_be32(p));
-		if (base == V2_COMPRESSED_COOKIE || base == V1_COMPRESSED_COOKIE || base == V0_COMPRESSED_COOKIE)
-			rc = decode_compressed(p, len, h, err);
-		else
-			rc = decode_plain(p, len, h, err);
-	}
-	if (rc)
-		fo_hdr_release(h);
+	struct fo_hdr_decoder d = {0};
+	int rc = fo_hdr_decoder_decode(&d, data, len, h, err);
+	fo_hdr_decoder_release(&d);
 	return rc;
 }

@@ -232,6 +232,8 @@ int fo_hdrlog_csv_row(struct fo_buf *out, const struct fo_hdr *h, double log_sta
 
 /* ---- reading ---- */
 
+#define READ_BUFFER (1 << 18) /* bytes read at once from a log the reader opened */
+
 void fo_hdrlog_reader_init(struct fo_hdrlog_reader *r, FILE *f, const char *name)
 {
 	memset(r, 0, sizeof(*r));
@@ -250,6 +252,9 @@ int fo_hdrlog_reader_open(struct fo_hdrlog_reader *r, const char *path, struct f
 	}
 	fo_hdrlog_reader_init(r, f, path);
 	r->owns = true;
+	/* Large reads: interval lines are long and many. */
+	r->iobuf = fo_malloc(READ_BUFFER);
+	setvbuf(f, r->iobuf, _IOFBF, READ_BUFFER);
 	return 0;
 }
 
@@ -260,7 +265,10 @@ void fo_hdrlog_reader_close(struct fo_hdrlog_reader *r)
 	r->f = NULL;
 	free(r->buf); /* from getline */
 	r->buf = NULL;
+	fo_free(r->iobuf);
+	r->iobuf = NULL;
 	fo_buf_release(&r->bytes);
+	fo_hdr_decoder_release(&r->dec);
 }
 
 /* "#[StartTime: 1438869961.225 (seconds ...": the number after the key, if there is one
@@ -363,7 +371,7 @@ static int number_field(struct fo_hdrlog_reader *r, char *field, const char *wha
 	return 0;
 }
 
-static int parse_interval(struct fo_hdrlog_reader *r, char *line, struct fo_hdr *h, struct fo_err *err)
+static int parse_interval(struct fo_hdrlog_reader *r, char *line, struct fo_hdrlog_interval *iv, struct fo_err *err)
 {
 	char *fields[6];
 	int n = 0;
@@ -410,9 +418,8 @@ static int parse_interval(struct fo_hdrlog_reader *r, char *line, struct fo_hdr 
 	struct fo_err derr = {0};
 	fo_buf_clear(&r->bytes);
 	size_t b64_len = strlen(b64);
-	if ((!base64_fast(b64, b64_len, &r->bytes) &&
-	     (fo_buf_clear(&r->bytes), fo_base64_decode(b64, b64_len, &r->bytes, &derr))) ||
-	    fo_hdr_decode(r->bytes.s, r->bytes.len, h, &derr))
+	if (!base64_fast(b64, b64_len, &r->bytes) &&
+	    (fo_buf_clear(&r->bytes), fo_base64_decode(b64, b64_len, &r->bytes, &derr)))
 		return line_error(r, err, "invalid histogram: %s", derr.msg);
 	/* Java's HistogramLogReader: the first interval settles the start and base times. */
 	if (!r->has_start_time) {
@@ -427,16 +434,17 @@ static int parse_interval(struct fo_hdrlog_reader *r, char *line, struct fo_hdr 
 	}
 	double abs_start = ts + r->base_time_s;
 	double abs_end = abs_start + length;
-	h->start_ms = fo__java_d2l(abs_start * 1000.0);
-	h->end_ms = fo__java_d2l(abs_end * 1000.0);
-	if (tag)
-		h->tag = fo_strdup(tag);
+	iv->start_ms = fo__java_d2l(abs_start * 1000.0);
+	iv->end_ms = fo__java_d2l(abs_end * 1000.0);
+	iv->tag = tag;
+	iv->data = r->bytes.s;
+	iv->len = r->bytes.len;
 	return 1;
 }
 
-int fo_hdrlog_read(struct fo_hdrlog_reader *r, struct fo_hdr *h, struct fo_err *err)
+int fo_hdrlog_next(struct fo_hdrlog_reader *r, struct fo_hdrlog_interval *iv, struct fo_err *err)
 {
-	memset(h, 0, sizeof(*h));
+	memset(iv, 0, sizeof(*iv));
 	for (;;) {
 		errno = 0;
 		ssize_t len = getline(&r->buf, &r->cap, r->f);
@@ -460,6 +468,43 @@ int fo_hdrlog_read(struct fo_hdrlog_reader *r, struct fo_hdr *h, struct fo_err *
 		}
 		if (fo_starts_with(line, "\"StartTimestamp\""))
 			continue;
-		return parse_interval(r, line, h, err);
+		return parse_interval(r, line, iv, err);
 	}
+}
+
+int fo_hdrlog_decode(struct fo_hdrlog_reader *r, const struct fo_hdrlog_interval *iv, struct fo_hdr *h,
+		     struct fo_err *err)
+{
+	struct fo_err derr = {0};
+	if (fo_hdr_decoder_decode(&r->dec, iv->data, iv->len, h, &derr))
+		return line_error(r, err, "invalid histogram: %s", derr.msg);
+	h->start_ms = iv->start_ms;
+	h->end_ms = iv->end_ms;
+	if (iv->tag)
+		h->tag = fo_strdup(iv->tag);
+	return 0;
+}
+
+int fo_hdrlog_add(struct fo_hdrlog_reader *r, const struct fo_hdrlog_interval *iv, struct fo_hdr *acc,
+		  struct fo_err *err)
+{
+	struct fo_err derr = {0};
+	if (fo_hdr_decoder_add(&r->dec, iv->data, iv->len, acc, &derr))
+		return line_error(r, err, "invalid histogram: %s", derr.msg);
+	/* fo_hdr_add's widening of the times, with the interval's */
+	if (iv->start_ms && (!acc->start_ms || iv->start_ms < acc->start_ms))
+		acc->start_ms = iv->start_ms;
+	if (iv->end_ms > acc->end_ms)
+		acc->end_ms = iv->end_ms;
+	return 0;
+}
+
+int fo_hdrlog_read(struct fo_hdrlog_reader *r, struct fo_hdr *h, struct fo_err *err)
+{
+	memset(h, 0, sizeof(*h));
+	struct fo_hdrlog_interval iv;
+	int rc = fo_hdrlog_next(r, &iv, err);
+	if (rc == 1 && (rc = fo_hdrlog_decode(r, &iv, h, err)) == 0)
+		rc = 1;
+	return rc;
 }

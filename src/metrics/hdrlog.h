@@ -91,6 +91,16 @@ struct fo_hdrlog_reader {
 	char *buf;                 /* line buffer (owned) */
 	size_t cap;
 	struct fo_buf bytes;       /* decoded histogram bytes (scratch) */
+	struct fo_hdr_decoder dec; /* reused for every histogram */
+	char *iobuf;               /* the stream's buffer when the reader opened it (owned) */
+};
+
+/* An interval as fo_hdrlog_next reads it: its histogram still encoded. */
+struct fo_hdrlog_interval {
+	const char *tag;           /* NULL: untagged; borrowed from the reader until its next read */
+	int64_t start_ms, end_ms;  /* as fo_hdrlog_read sets them */
+	const void *data;          /* the encoded histogram (binary; borrowed likewise) */
+	size_t len;
 };
 
 /* Opens path. Returns 0, or FO_ENOENT / FO_EIO with "cannot open 'PATH': reason" in err. */
@@ -106,5 +116,21 @@ void fo_hdrlog_reader_init(struct fo_hdrlog_reader *r, FILE *f, const char *name
  */
 int fo_hdrlog_read(struct fo_hdrlog_reader *r, struct fo_hdr *h, struct fo_err *err);
 void fo_hdrlog_reader_close(struct fo_hdrlog_reader *r);
+/*
+ * The first half of fo_hdrlog_read, for callers that add many intervals up: reads the
+ * next interval into iv without decoding its histogram (its base64 is checked and
+ * decoded). Returns 1, 0 at the end, or a negative error as fo_hdrlog_read. The histogram
+ * must then go through fo_hdrlog_add or fo_hdrlog_decode, which refuse it if malformed.
+ */
+int fo_hdrlog_next(struct fo_hdrlog_reader *r, struct fo_hdrlog_interval *iv, struct fo_err *err);
+/* Decodes iv's histogram into h (zeroed; with iv's tag and times): the second half of
+ * fo_hdrlog_read. Returns 0 or FO_EPARSE ("NAME:LINE: invalid histogram: reason"). */
+int fo_hdrlog_decode(struct fo_hdrlog_reader *r, const struct fo_hdrlog_interval *iv, struct fo_hdr *h,
+		     struct fo_err *err);
+/* Adds iv's histogram to acc as fo_hdr_accumulate would add the decoded one (a zeroed acc
+ * starts like it), decoding straight into acc when the layouts allow; acc's times widen
+ * to include iv's. Returns 0 or FO_EPARSE as fo_hdrlog_decode (acc is then unusable). */
+int fo_hdrlog_add(struct fo_hdrlog_reader *r, const struct fo_hdrlog_interval *iv, struct fo_hdr *acc,
+		  struct fo_err *err);
 
 #endif

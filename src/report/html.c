@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "report/html.h"
+#include "report/html_nodes.h"
 #include "report_assets.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -46,6 +47,11 @@ static void esc(struct fo_buf *b, const char *s)
 		}
 		/* clang-format on */
 	}
+}
+
+void fo__html_esc(struct fo_buf *b, const char *s)
+{
+	esc(b, s);
 }
 
 /* A number with thousands separators: 1,234,567. */
@@ -153,6 +159,13 @@ static double run_origin(const struct fo_report_run *r)
 	return t0;
 }
 
+/* The metrics' time zero for fo__html_nodes_json (html_nodes.h): the logs' own zero when
+ * they carry absolute times but the workload's start is unknown, else 0 (the metrics' t). */
+static double metrics_wall0(const struct fo_report_run *r)
+{
+	return r->workload_start_s <= 0 && perf_absolute(r->perf) ? run_origin(r) : 0;
+}
+
 /* ---- the data the charts draw ---- */
 
 static void j_column(struct fo_buf *b, const char *key, const struct fo_perf_series *s, size_t off, double t0)
@@ -244,7 +257,9 @@ static void render_data(struct fo_buf *out, const struct fo_report_run *runs, si
 			jnum(&b, ph->end_s, "%.3f");
 			fo_buf_addch(&b, '}');
 		}
-		fo_buf_adds(&b, "]}");
+		fo_buf_addch(&b, ']');
+		fo__html_notes_json(&b, &runs[r], n == 1, metrics_wall0(&runs[r]));
+		fo_buf_addch(&b, '}');
 	}
 	fo_buf_adds(&b, "],\"series\":[");
 	/* clang-format off */
@@ -282,7 +297,13 @@ static void render_data(struct fo_buf *out, const struct fo_report_run *runs, si
 		}
 		fo_buf_adds(&b, "]}");
 	}
-	fo_buf_adds(&b, "]}");
+	fo_buf_addch(&b, ']');
+	/* node metrics: one run's (each run of a comparison has its own machine and clock) */
+	if (n == 1)
+		fo__html_nodes_json(&b, &runs[0], metrics_wall0(&runs[0]));
+	else
+		fo_buf_adds(&b, ",\"nodes\":[]");
+	fo_buf_addch(&b, '}');
 	/* '<', '>' and '&' only occur inside JSON strings: escape them there. */
 	for (size_t i = 0; i < b.len; i++) {
 		char c = b.s[i];
@@ -693,6 +714,7 @@ void fo_report_html_render(const struct fo_report_run *runs, size_t n, const str
 	if (n == 1)
 		phases_list(b, &runs[0]);
 	fo_buf_adds(b, "</header>\n<main>\n<div id=\"fo-error\" hidden></div>\n");
+	fo__html_notes_banner(b, runs, n, metrics_wall0(&runs[0]));
 	if (o && o->cmp && o->ncmp)
 		cmp_table(b, runs, n, o->cmp, o->ncmp);
 	if (n == 1 && runs[0].perf->n) {
@@ -728,6 +750,8 @@ void fo_report_html_render(const struct fo_report_run *runs, size_t n, const str
 		percentile_box(b, runs, n, names.v[k]);
 		fo_buf_adds(b, "</div></section>\n");
 	}
+	if (n == 1)
+		fo__html_nodes_section(b, &runs[0]);
 	fo_buf_adds(b, "<footer>Drag across a chart to zoom in, double-click to zoom out, click a legend entry "
 		       "to hide or show its line. ");
 	if (n > 1)

@@ -48,8 +48,8 @@ struct fo_report_run {
 	const struct fo_perf *perf;	      /* its series */
 	const struct fo_report_phase *phases; /* may be NULL */
 	size_t nphases;
-	double workload_start_s;  /* when the workload started, s since epoch; 0: unknown */
-	enum fo_report_side side; /* for baseline-versus-contender reports */
+	double workload_start_s;	  /* when the workload started, s since epoch; 0: unknown */
+	enum fo_report_side side;	  /* for baseline-versus-contender reports */
 	const struct fo_metrics *metrics; /* node metrics; NULL or empty: none */
 	const char *metrics_error;	  /* why they could not be read, or NULL */
 	const char *const *notes;	  /* testrun.json "notes"; may be NULL */

@@ -1,13 +1,14 @@
 /*
  * html_runs.c: run folders read for reports (report/html.h): which group holds the interval
  * logs, the logs themselves (report/perf.h), the phases from the history (each module's
- * start and end), when the workload started (fallout-shared.log), and the test's name
- * (testrun.json). Also the hdrtool artifact checker's entry point, which writes the HTML
- * report of a run as it finishes.
+ * start and end), when the workload started (fallout-shared.log), the test's name and the
+ * run's notes (testrun.json), and the node metrics (report/metrics_load.h). Also the
+ * hdrtool artifact checker's entry point, which writes the HTML report of a run as it
+ * finishes (the run has written its notes to testrun.json by then).
  *
  * A report must not be lost to a damaged side file: a missing or unreadable history,
- * shared log or testrun.json costs the phases, the time alignment or the title, never the
- * report.
+ * shared log, testrun.json or metrics file costs the phases, the time alignment, the
+ * title, the notes or the node charts, never the report.
  */
 #include "util/common.h"
 
@@ -195,8 +196,9 @@ static double workload_start(const char *run_dir)
 	return found;
 }
 
-/* The test's name and run id, from testrun.json (either may stay NULL). */
-static void read_testrun(const char *run_dir, char **name, char **id)
+/* The test's name and run id, from testrun.json (either may stay NULL), and its notes
+ * (owned strings in an owned array; NULL, 0 when there are none). */
+static void read_testrun(const char *run_dir, char **name, char **id, char ***notes, size_t *nnotes)
 {
 	struct fo_buf p = FO_BUF_INIT;
 	fo_buf_addf(&p, "%s/testrun.json", run_dir);
@@ -206,7 +208,39 @@ static void read_testrun(const char *run_dir, char **name, char **id)
 	*name = s ? fo_strdup(s) : NULL;
 	s = json_string_value(json_object_get(root, "testRunId"));
 	*id = s ? fo_strdup(s) : NULL;
+	*notes = NULL;
+	*nnotes = 0;
+	json_t *arr = json_object_get(root, "notes");
+	size_t cap = 0, i;
+	json_t *v;
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_string(v))
+			continue;
+		FO_GROW(*notes, cap, *nnotes + 1);
+		(*notes)[(*nnotes)++] = fo_strdup(json_string_value(v));
+	}
 	json_decref(root);
+}
+
+static void free_notes(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		fo_free(v[i]);
+	fo_free(v);
+}
+
+/* The run's node metrics into m; when they cannot be read, m is empty and *error says
+ * why (owned). */
+static void load_metrics(const char *run_dir, struct fo_metrics *m, char **error)
+{
+	struct fo_err err = {0};
+	*error = NULL;
+	if (fo_metrics_load(run_dir, m, &err) != 0) {
+		fo_metrics_release(m);
+		*error = fo_strdup(err.msg);
+	}
+	fo_err_clear(&err);
 }
 
 /* The folder's last component ("runs/x/1/" -> "1"). Returns owned. */
@@ -253,7 +287,8 @@ int fo_report_run_load(struct fo_report_run_data *d, const char *run_dir, const 
 	if (!rc)
 		rc = fo_perf_load_group(&d->perf, path.s, NULL, err);
 	if (!rc) {
-		read_testrun(run_dir, &d->test_name, &d->run_id);
+		read_testrun(run_dir, &d->test_name, &d->run_id, &d->notes, &d->nnotes);
+		load_metrics(run_dir, &d->metrics, &d->metrics_error);
 		d->perf.title = run_title(d->test_name, run_dir);
 		fo_buf_clear(&path);
 		fo_buf_addf(&path, "%s/controller/jepsen-history.json", run_dir);
@@ -268,6 +303,10 @@ int fo_report_run_load(struct fo_report_run_data *d, const char *run_dir, const 
 		    .phases = d->phases,
 		    .nphases = d->nphases,
 		    .workload_start_s = workload_start(run_dir),
+		    .metrics = &d->metrics,
+		    .metrics_error = d->metrics_error,
+		    .notes = (const char *const *)d->notes,
+		    .nnotes = d->nnotes,
 		};
 	}
 	fo_buf_release(&g);
@@ -284,14 +323,20 @@ void fo_report_run_release(struct fo_report_run_data *d)
 	fo_free(d->run_id);
 	fo_perf_release(&d->perf);
 	fo_report_phases_free(d->phases, d->nphases);
+	fo_metrics_release(&d->metrics);
+	fo_free(d->metrics_error);
+	free_notes(d->notes, d->nnotes);
 	*d = (struct fo_report_run_data){0};
 }
 
 int fo_report_html_for_group(const struct fo_perf *perf, const char *run_dir, const char *group, const char *prefix,
 			     struct fo_err *err)
 {
-	char *name = NULL, *id = NULL;
-	read_testrun(run_dir, &name, &id);
+	char *name = NULL, *id = NULL, **notes = NULL, *metrics_error = NULL;
+	size_t nnotes = 0;
+	read_testrun(run_dir, &name, &id, &notes, &nnotes);
+	struct fo_metrics metrics;
+	load_metrics(run_dir, &metrics, &metrics_error);
 	char *title = run_title(name, run_dir);
 	char *label = base_name(run_dir);
 	struct fo_buf hp = FO_BUF_INIT;
@@ -306,6 +351,10 @@ int fo_report_html_for_group(const struct fo_perf *perf, const char *run_dir, co
 	    .phases = phases,
 	    .nphases = nphases,
 	    .workload_start_s = workload_start(run_dir),
+	    .metrics = &metrics,
+	    .metrics_error = metrics_error,
+	    .notes = (const char *const *)notes,
+	    .nnotes = nnotes,
 	};
 	struct fo_html_opts o = {.title = title};
 	struct fo_buf path = FO_BUF_INIT;
@@ -318,5 +367,8 @@ int fo_report_html_for_group(const struct fo_perf *perf, const char *run_dir, co
 	fo_free(label);
 	fo_free(name);
 	fo_free(id);
+	free_notes(notes, nnotes);
+	fo_metrics_release(&metrics);
+	fo_free(metrics_error);
 	return rc;
 }

@@ -4,16 +4,9 @@
  * summary figures of each series, performance-report.json in Fallout's schema, and the
  * per-tag CSV of Fallout's hdr_split_to_csv.
  *
- * The union rule is Fallout's (HdrLogProcessing's UnionHistograms), so that a log united
- * here and one united by Fallout hold the same intervals. The intervals of every log of
- * one name are taken in order of start time (a merge of the logs, each read once, one
- * interval at a time); each tag has one union in progress, whose span is that of the
- * interval that opened it. The next interval of that tag joins the union when it starts
- * before the union ends and either ends inside it or has more than 80% of its length
- * inside; otherwise the union is closed (it becomes one interval of the series) and the
- * interval opens the next. Clients that start within a fifth of an interval of each other
- * thus share every union; a later client gives unions of its own, and no value is ever
- * dropped or counted twice, so totals always equal the sum of the parts.
+ * The union itself (Fallout's rule, HdrLogProcessing's UnionHistograms) is metrics/union.c,
+ * shared with `fallout hdr merge`: here each closed union becomes one interval of its
+ * series, and the series' total is the sum of its unions.
  */
 #include "util/common.h"
 
@@ -25,6 +18,7 @@
 #include <zlib.h>
 
 #include "metrics/hdrlog.h"
+#include "metrics/union.h"
 #include "report/perf.h"
 #include "util/alloc.h"
 #include "util/buf.h"
@@ -32,7 +26,6 @@
 #include "util/strutil.h"
 
 #define MAX_DEPTH 32          /* folders below a node's searched for logs */
-#define JOIN_OVERLAP 0.8      /* share of an interval inside a union that makes it join */
 #define NS_PER_MS 1e6
 
 /* ---- finding logs ---- */
@@ -179,40 +172,14 @@ static FILE *open_log(const char *path)
 	return f;
 }
 
-/* ---- uniting ---- */
+/* ---- uniting (metrics/union.h) ---- */
 
-/* One log being read: its next interval. */
-struct src {
-	struct fo_hdrlog_reader r;
-	FILE *f;
-	const struct logfile *lf;
-	struct fo_hdr next;
-	bool has_next;
-	size_t idx;
-};
-
-/* The union in progress of one tag. */
-struct tagu {
-	char *tag;            /* owned; NULL: untagged */
-	size_t series;        /* index in the fo_perf */
-	struct fo_hdr u;
-	bool open;
-	int64_t us, ue;       /* the union's span (ms) */
-	bool *seen;           /* per source: contributed */
-};
-
-/* What uniting one set of logs (of one name) needs. */
+/* What uniting one set of logs (of one name) turns into series of p. */
 struct unite {
 	struct fo_perf *p;
 	const char *base;
-	struct src *src;
-	size_t nsrc;
-	struct tagu *tags;
-	size_t ntags, captags;
+	size_t first_series;  /* this name's series are p->s[first_series..] */
 	int64_t origin_ms;
-	double log_start_s;   /* the earliest StartTime of the logs (0: none has one) */
-	struct fo_hdrlog_writer w;
-	bool writing;
 };
 
 static bool same_tag(const char *a, const char *b)
@@ -220,39 +187,18 @@ static bool same_tag(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
-/* A fresh auto-resizing histogram with sigfigs digits (as Java's new Histogram(sigfigs)). */
-static int hdr_auto(struct fo_hdr *h, int sigfigs, struct fo_err *err)
+static double ms(int64_t ns)
 {
-	if (fo_hdr_init(h, 1, 2, sigfigs) != 0)
-		return fo_err_set(err, FO_EINVAL, "cannot make a histogram of %d significant digits", sigfigs);
-	h->auto_resize = true;
-	return 0;
+	return (double)ns / NS_PER_MS;
 }
 
-static int src_advance(struct src *s, struct fo_err *err)
+/* The series of tag among this name's, made on first use. */
+static struct fo_perf_series *series_get(struct unite *U, const char *tag)
 {
-	if (s->has_next)
-		fo_hdr_release(&s->next);
-	s->has_next = false;
-	int rc = fo_hdrlog_read(&s->r, &s->next, err);
-	if (rc < 0)
-		return rc;
-	s->has_next = rc == 1;
-	return 0;
-}
-
-static struct tagu *tag_get(struct unite *U, const char *tag, int sigfigs, struct fo_err *err)
-{
-	for (size_t i = 0; i < U->ntags; i++)
-		if (same_tag(U->tags[i].tag, tag))
-			return &U->tags[i];
 	struct fo_perf *p = U->p;
-	FO_GROW(U->tags, U->captags, U->ntags + 1);
-	struct tagu *t = &U->tags[U->ntags];
-	*t = (struct tagu){.tag = tag ? fo_strdup(tag) : NULL, .series = p->n};
-	t->seen = fo_calloc(U->nsrc + 1, sizeof(*t->seen));
-	U->ntags++;
-
+	for (size_t i = U->first_series; i < p->n; i++)
+		if (same_tag(p->s[i].tag, tag))
+			return &p->s[i];
 	p->s = fo_reallocarray(p->s, p->n + 1, sizeof(*p->s));
 	struct fo_perf_series *s = &p->s[p->n++];
 	*s = (struct fo_perf_series){.base = fo_strdup(U->base), .tag = tag ? fo_strdup(tag) : NULL};
@@ -261,37 +207,29 @@ static struct tagu *tag_get(struct unite *U, const char *tag, int sigfigs, struc
 	s->name = fo_buf_detach(&name, NULL);
 	s->is_error = tag && (strcasestr(tag, "error") || strcasestr(tag, "fail"));
 	s->start_s = (double)U->origin_ms / 1000.0;
-	int rc = hdr_auto(&s->total, sigfigs, err);
-	if (rc == 0)
-		rc = hdr_auto(&t->u, sigfigs, err);
-	return rc == 0 ? t : NULL;
+	return s;
 }
 
-static double ms(int64_t ns)
+/* A closed union: one interval of its tag's series. */
+static int add_union(void *ctx, const struct fo_union_tag *t, struct fo_err *err)
 {
-	return (double)ns / NS_PER_MS;
-}
-
-/* Closes t's union: one interval of its series, one line of the union log. */
-static int tag_emit(struct unite *U, struct tagu *t, struct fo_err *err)
-{
-	if (!t->open)
-		return 0;
-	struct fo_perf_series *s = &U->p->s[t->series];
-	struct fo_hdr *u = &t->u;
-	u->start_ms = t->us;
-	u->end_ms = t->ue;
-	fo_hdr_set_tag(u, t->tag);
-	if (U->writing && fo_hdrlog_write(&U->w, u) != 0)
-		return fo_err_set(err, FO_EIO, "cannot write the union of '%s': %s", U->base, strerror(errno));
-	if (fo_hdr_add(&s->total, u) != 0)
+	struct unite *U = ctx;
+	struct fo_perf_series *s = series_get(U, t->tag);
+	const struct fo_hdr *u = &t->u;
+	if (!s->total.counts) {
+		/* as the unions: Java's new Histogram(sigfigs), growing */
+		if (fo_hdr_init(&s->total, 1, 2, u->sigfigs))
+			return fo_err_set(err, FO_EINVAL, "cannot make a histogram of %d significant digits", u->sigfigs);
+		s->total.auto_resize = true;
+	}
+	if (fo_hdr_accumulate(&s->total, u) != 0)
 		return fo_err_set(err, FO_EINVAL, "values of '%s' out of range", s->name);
 	FO_GROW(s->iv, s->ivcap, s->niv + 1);
 	struct fo_perf_interval *iv = &s->iv[s->niv++];
-	double len = (double)(t->ue - t->us) / 1000.0;
+	double len = (double)(t->end_ms - t->start_ms) / 1000.0;
 	int64_t n = fo_hdr_total(u);
 	*iv = (struct fo_perf_interval){
-		.start_s = (double)(t->us - U->origin_ms) / 1000.0,
+		.start_s = (double)(t->start_ms - U->origin_ms) / 1000.0,
 		.length_s = len,
 		.count = n,
 		.ops_s = (double)n / (len > 0 ? len : 1.0),
@@ -304,157 +242,61 @@ static int tag_emit(struct unite *U, struct tagu *t, struct fo_err *err)
 		.p999_ms = ms(fo_hdr_value_at_percentile(u, 99.9)),
 		.max_ms = ms(fo_hdr_max(u)),
 	};
-	if (s->niv == 1 || t->us < s->total.start_ms)
-		s->total.start_ms = t->us;
-	if (s->niv == 1 || t->ue > s->total.end_ms)
-		s->total.end_ms = t->ue;
-	fo_hdr_reset(u);
-	t->open = false;
+	if (s->niv == 1 || t->start_ms < s->total.start_ms)
+		s->total.start_ms = t->start_ms;
+	if (s->niv == 1 || t->end_ms > s->total.end_ms)
+		s->total.end_ms = t->end_ms;
 	return 0;
-}
-
-/* Adds interval h (from source si) to its tag's union, by the rule at the top. */
-static int unite_one(struct unite *U, size_t si, const struct fo_hdr *h, struct fo_err *err)
-{
-	struct tagu *t = tag_get(U, h->tag, h->sigfigs, err);
-	if (!t)
-		return FO_EINVAL;
-	int64_t s = h->start_ms, e = h->end_ms;
-	bool join = false;
-	if (t->open && s < t->ue) {
-		if (e <= t->ue)
-			join = true;
-		else
-			join = (double)(t->ue - s) / (double)(e - s) > JOIN_OVERLAP;
-	}
-	if (!join) {
-		int rc = tag_emit(U, t, err);
-		if (rc)
-			return rc;
-		t->open = true;
-		t->us = s;
-		t->ue = e;
-	}
-	if (fo_hdr_add(&t->u, h) != 0)
-		return fo_err_set(err, FO_EINVAL, "%s: values out of range", U->src[si].lf->display);
-	t->seen[si] = true;
-	return 0;
-}
-
-/* The open union that started first (so the union log stays in time order at the end). */
-static struct tagu *first_open(struct unite *U)
-{
-	struct tagu *best = NULL;
-	for (size_t i = 0; i < U->ntags; i++)
-		if (U->tags[i].open && (!best || U->tags[i].us < best->us))
-			best = &U->tags[i];
-	return best;
-}
-
-static void unite_release(struct unite *U)
-{
-	for (size_t i = 0; i < U->nsrc; i++) {
-		struct src *s = &U->src[i];
-		if (s->has_next)
-			fo_hdr_release(&s->next);
-		if (s->f) {
-			fo_hdrlog_reader_close(&s->r);
-			fclose(s->f);
-		}
-	}
-	fo_free(U->src);
-	for (size_t i = 0; i < U->ntags; i++) {
-		fo_free(U->tags[i].tag);
-		fo_free(U->tags[i].seen);
-		fo_hdr_release(&U->tags[i].u);
-	}
-	fo_free(U->tags);
-	if (U->writing)
-		fo_hdrlog_writer_close(&U->w);
 }
 
 /* Unites logs v[0..n) (all of one name) into new series of p; writes union_path if set. */
 static int unite_logs(struct fo_perf *p, const struct logfile *v, size_t n, const char *union_path, struct fo_err *err)
 {
-	struct unite U = {.p = p, .nsrc = n};
 	char *base = log_base(v[0].name);
-	U.base = base;
-	U.src = fo_calloc(n, sizeof(*U.src));
-	size_t first_series = p->n;
+	struct unite U = {.p = p, .base = base, .first_series = p->n};
+	struct fo_hdrlog_reader *readers = fo_calloc(n, sizeof(*readers));
+	struct fo_hdrlog_reader **in = fo_calloc(n, sizeof(*in));
+	FILE **files = fo_calloc(n, sizeof(*files));
+	struct fo_union un = {0};
 	int rc = 0;
-	bool any = false;
 	for (size_t i = 0; i < n && !rc; i++) {
-		struct src *s = &U.src[i];
-		s->lf = &v[i];
-		s->idx = i;
-		s->f = open_log(v[i].path);
-		if (!s->f) {
+		in[i] = &readers[i];
+		files[i] = open_log(v[i].path);
+		if (!files[i])
 			rc = fo_err_set(err, FO_EIO, "%s: cannot be read: %s", v[i].display, strerror(errno));
-			break;
-		}
-		fo_hdrlog_reader_init(&s->r, s->f, v[i].display);
-		rc = src_advance(s, err);
-		if (!rc && s->r.has_start_time && (U.log_start_s == 0 || s->r.start_time_s < U.log_start_s))
-			U.log_start_s = s->r.start_time_s;
-		if (!rc && s->has_next) {
-			int64_t o = s->next.start_ms;
-			if (s->r.has_start_time && (int64_t)llround(s->r.start_time_s * 1000.0) < o)
-				o = (int64_t)llround(s->r.start_time_s * 1000.0);
-			if (!any || o < U.origin_ms)
-				U.origin_ms = o;
-			any = true;
-		}
+		else
+			fo_hdrlog_reader_init(&readers[i], files[i], v[i].display);
 	}
-	if (!rc && any && union_path) {
-		rc = fo_hdrlog_writer_open(&U.w, union_path, err);
-		if (!rc) {
-			/* Fallout's union log header (HdrLogProcessing's createLogWriter): BaseTime
-			 * and StartTime are the logs' earliest StartTime. */
-			U.writing = true;
-			U.w.max_value_divisor = NS_PER_MS;
-			int wr = fo_hdrlog_write_version(&U.w);
-			if (!wr && U.log_start_s != 0)
-				wr = fo_hdrlog_write_base_time(&U.w, U.log_start_s);
-			if (!wr && U.log_start_s != 0)
-				wr = fo_hdrlog_write_start_time(&U.w, U.log_start_s);
-			if (!wr)
-				wr = fo_hdrlog_write_legend(&U.w);
-			if (wr)
-				rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", union_path, strerror(errno));
-		}
-	}
-	while (!rc && any) {
-		struct src *min = NULL;
-		for (size_t i = 0; i < n; i++)
-			if (U.src[i].has_next && (!min || U.src[i].next.start_ms < min->next.start_ms))
-				min = &U.src[i];
-		if (!min)
-			break;
-		rc = unite_one(&U, min->idx, &min->next, err);
-		if (!rc)
-			rc = src_advance(min, err);
-	}
-	for (struct tagu *t; !rc && (t = first_open(&U)) != NULL;)
-		rc = tag_emit(&U, t, err);
-	for (size_t i = 0; !rc && i < U.ntags; i++) {
-		struct tagu *t = &U.tags[i];
-		struct fo_perf_series *s = &p->s[t->series];
+	if (!rc)
+		rc = fo_union_init(&un, in, n, err);
+	U.origin_ms = un.origin_ms;
+	if (!rc && un.any && union_path)
+		rc = fo_union_write_log(&un, union_path, err);
+	if (!rc)
+		rc = fo_union_run(&un, add_union, &U, err);
+	for (size_t i = 0; !rc && i < un.ntags; i++) {
+		const struct fo_union_tag *t = &un.tags[i];
+		struct fo_perf_series *s = series_get(&U, t->tag);
 		for (size_t k = 0; k < n; k++)
 			s->nodes += t->seen[k];
 		s->end_s = (double)s->total.end_ms / 1000.0;
 		s->duration_s = (double)(s->total.end_ms - s->total.start_ms) / 1000.0;
 		fo_hdr_set_tag(&s->total, s->tag);
 	}
-	if (U.writing) {
-		U.writing = false;
-		if (fo_hdrlog_writer_close(&U.w) != 0 && !rc)
-			rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", union_path, strerror(errno));
+	fo_union_release(&un);
+	for (size_t i = 0; i < n; i++) {
+		if (files[i]) {
+			fo_hdrlog_reader_close(&readers[i]);
+			fclose(files[i]);
+		}
 	}
-	unite_release(&U);
+	fo_free(files);
+	fo_free(in);
+	fo_free(readers);
 	fo_free(base);
 	if (rc) {
 		/* Drop the series of this name: they are incomplete. */
-		while (p->n > first_series) {
+		while (p->n > U.first_series) {
 			struct fo_perf_series *s = &p->s[--p->n];
 			fo_free(s->name);
 			fo_free(s->base);

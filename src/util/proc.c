@@ -7,6 +7,12 @@
  * close-on-exec pipe reports a failed chdir or exec back, so "not found" is an error and
  * not an exit status.
  *
+ * A command given a network namespace (cmd->netns) enters it in the child, between fork
+ * and exec, the way `ip netns exec` does: setns() into /run/netns/NAME, a mount namespace
+ * of its own (slave to ours, so nothing leaks back), the files of /etc/netns/NAME
+ * bind-mounted over /etc, and a /sys of that namespace. The parent opens the namespace
+ * and lists those files before forking, since the child may not allocate.
+ *
  * Waiting uses a pidfd (poll) where the kernel has one and a short polling tick where it
  * does not. A child is detected as ended with waitid(WNOWAIT) and reaped only after the
  * last kill aimed at its group: while the leader is an unreaped zombie its pid, and so its
@@ -22,7 +28,9 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -201,7 +209,13 @@ bool fo_proc_group_alive(pid_t pgid)
 
 /* ---- starting a child ---- */
 
-enum { STAGE_CHDIR = 1, STAGE_EXEC = 2, STAGE_SETUP = 3 };
+enum { STAGE_CHDIR = 1, STAGE_EXEC = 2, STAGE_SETUP = 3, STAGE_NETNS = 4 };
+
+/* A file bind-mounted over another when entering a network namespace. */
+struct bind {
+	char *src;  /* /etc/netns/NAME/X */
+	char *dst;  /* /etc/X */
+};
 
 /* What the child needs, all prepared before fork (the child may not allocate). */
 struct child_args {
@@ -211,6 +225,10 @@ struct child_args {
 	const char *cwd;
 	int in_fd, out_fd, err_fd, report_fd;
 	int max_fd;              /* for closing descriptors without close_range */
+	int netns_fd;            /* the network namespace to enter, or -1 */
+	const char *netns;       /* its name (for the /sys mount) */
+	const struct bind *binds; /* the files to bind-mount in it */
+	size_t nbind;
 };
 
 /* The child's report of a failure before exec. */
@@ -225,6 +243,22 @@ static void child_fail(int fd, int stage, int e)
 	ssize_t w = write(fd, &r, sizeof(r));
 	(void)w;
 	_exit(127);
+}
+
+/* In the child: enters the network namespace as `ip netns exec` does (see the top). */
+static void enter_netns(const struct child_args *a, int nsfd)
+{
+	if (setns(nsfd, CLONE_NEWNET) < 0 || unshare(CLONE_NEWNS) < 0 ||
+	    mount("", "/", "none", MS_SLAVE | MS_REC, NULL) < 0)
+		child_fail(3, STAGE_NETNS, errno);
+	for (size_t i = 0; i < a->nbind; i++)
+		if (mount(a->binds[i].src, a->binds[i].dst, "none", MS_BIND, NULL) < 0)
+			child_fail(3, STAGE_NETNS, errno);
+	/* A /sys that shows the namespace's interfaces; where sysfs may not be mounted
+	 * (some containers) the command runs with the old one. */
+	if (umount2("/sys", MNT_DETACH) == 0)
+		(void)mount(a->netns, "/sys", "sysfs", 0, NULL);
+	close(nsfd);
 }
 
 static __attribute__((noreturn)) void child_exec(const struct child_args *a)
@@ -246,11 +280,14 @@ static __attribute__((noreturn)) void child_exec(const struct child_args *a)
 	int out = fcntl(a->out_fd, F_DUPFD_CLOEXEC, 10);
 	int errfd = fcntl(a->err_fd, F_DUPFD_CLOEXEC, 10);
 	int rep = fcntl(a->report_fd, F_DUPFD_CLOEXEC, 10);
+	int nsfd = a->netns_fd >= 0 ? fcntl(a->netns_fd, F_DUPFD_CLOEXEC, 10) : -1;
 	if (rep < 0)
 		_exit(127);
-	if (in < 0 || out < 0 || errfd < 0 || dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0 ||
-	    dup3(rep, 3, O_CLOEXEC) < 0)
+	if (in < 0 || out < 0 || errfd < 0 || (a->netns_fd >= 0 && nsfd < 0) || dup2(in, 0) < 0 ||
+	    dup2(out, 1) < 0 || dup2(errfd, 2) < 0 || dup3(rep, 3, O_CLOEXEC) < 0)
 		child_fail(rep, STAGE_SETUP, errno);
+	if (nsfd >= 0)
+		enter_netns(a, nsfd);
 	if (syscall(SYS_close_range, 4U, ~0U, 0U) < 0)
 		for (int fd = 4; fd < a->max_fd; fd++)
 			close(fd);
@@ -391,6 +428,60 @@ static int pidfd_for(pid_t pid)
 #endif
 }
 
+/* What entering a network namespace takes, prepared in the parent. */
+struct netns_prep {
+	int fd;              /* /run/netns/NAME, or -1 */
+	struct bind *binds;  /* owned: the /etc/netns/NAME files and the /etc names they cover */
+	size_t n, cap;
+};
+
+static void netns_prep_release(struct netns_prep *p)
+{
+	if (p->fd >= 0)
+		close(p->fd);
+	for (size_t i = 0; i < p->n; i++) {
+		fo_free(p->binds[i].src);
+		fo_free(p->binds[i].dst);
+	}
+	fo_free(p->binds);
+	*p = (struct netns_prep){.fd = -1};
+}
+
+/* Opens network namespace name and lists its /etc/netns files. Returns 0 or an error. */
+static int netns_prepare(const char *name, struct netns_prep *p, struct fo_err *err)
+{
+	*p = (struct netns_prep){.fd = -1};
+	if (!*name || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return fo_err_set(err, FO_EINVAL, "invalid network namespace name '%s'", name);
+	struct fo_buf path = FO_BUF_INIT;
+	fo_buf_addf(&path, "/run/netns/%s", name);
+	p->fd = open_cloexec(path.s, O_RDONLY, 0);
+	if (p->fd < 0) {
+		int e = errno;
+		fo_buf_release(&path);
+		return fo_err_set(err, e == ENOENT ? FO_ENOENT : FO_EIO, "cannot open network namespace '%s': %s", name,
+				  strerror(e));
+	}
+	fo_buf_clear(&path);
+	fo_buf_addf(&path, "/etc/netns/%s", name);
+	DIR *d = opendir(path.s);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		FO_GROW(p->binds, p->cap, p->n + 1);
+		struct fo_buf b = FO_BUF_INIT;
+		fo_buf_addf(&b, "%s/%s", path.s, de->d_name);
+		p->binds[p->n].src = fo_buf_detach(&b, NULL);
+		fo_buf_addf(&b, "/etc/%s", de->d_name);
+		p->binds[p->n++].dst = fo_buf_detach(&b, NULL);
+	}
+	if (d)
+		closedir(d);
+	fo_buf_release(&path);
+	return 0;
+}
+
 /* Forks and execs cmd in a new process group. With capture, stdout goes to a pipe whose
  * read end is returned in c->out_rd (and the log stays open in c->log_fd). */
 static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct fo_err *err)
@@ -402,7 +493,10 @@ static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct
 	int in_fd = -1, log_fd = -1, pipe_fd[2] = {-1, -1}, rep[2] = {-1, -1};
 	char **envp = build_env(cmd->env);
 	struct fo_buf path = FO_BUF_INIT;
+	struct netns_prep ns = {.fd = -1};
 
+	if (cmd->netns && (rc = netns_prepare(cmd->netns, &ns, err)) < 0)
+		goto out;
 	if (resolve(cmd->argv[0], envp, &path) < 0) {
 		rc = fo_err_set(err, FO_ENOENT, "command '%s' not found", cmd->argv[0]);
 		goto out;
@@ -441,6 +535,10 @@ static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct
 		.err_fd = log_fd,
 		.report_fd = rep[1],
 		.max_fd = max_fd,
+		.netns_fd = ns.fd,
+		.netns = cmd->netns,
+		.binds = ns.binds,
+		.nbind = ns.n,
 	};
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -464,6 +562,9 @@ static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct
 		if (r.stage == STAGE_CHDIR)
 			rc = fo_err_set(err, r.err == ENOENT ? FO_ENOENT : FO_EIO, "cannot enter folder '%s': %s",
 					cmd->cwd, strerror(r.err));
+		else if (r.stage == STAGE_NETNS)
+			rc = fo_err_set(err, FO_EIO, "cannot enter network namespace '%s' to run '%s': %s", cmd->netns,
+					cmd->argv[0], strerror(r.err));
 		else if (r.stage == STAGE_EXEC)
 			rc = fo_err_set(err, r.err == ENOENT ? FO_ENOENT : FO_EIO, "cannot run '%s': %s",
 					cmd->argv[0], strerror(r.err));
@@ -488,6 +589,7 @@ out:
 	close_fd(&rep[1]);
 	fo_free(envp);
 	fo_buf_release(&path);
+	netns_prep_release(&ns);
 	return rc;
 }
 

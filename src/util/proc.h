@@ -28,6 +28,14 @@ struct fo_cmd {
 	int64_t timeout_ns;       /* 0: none */
 	struct fo_buf *capture;   /* when not NULL, stdout is also appended here (capped by its max) */
 	const char *stdin_path;   /* NULL: /dev/null */
+	/*
+	 * NULL: the command runs in the caller's network namespace. Else the name of a network
+	 * namespace (/run/netns/NAME) it runs in, as `ip netns exec NAME` would run it: in a
+	 * mount namespace of its own where every file of /etc/netns/NAME is bind-mounted over
+	 * the one of the same name in /etc (hosts...) and /sys shows that namespace. Needs
+	 * CAP_SYS_ADMIN; a namespace that is gone is an error before anything runs.
+	 */
+	const char *netns;
 };
 
 /* How a command ended. */

@@ -48,10 +48,11 @@ def run(fallout, cmdline, tmp_path):
     assert args[0] == "bin/fallout"
     args = args[1:]
     if args and args[0] == "exec":
+        out = str(tmp_path / f"run{len(list(tmp_path.glob('run*')))}")
         if "-o" in args:
-            args[args.index("-o") + 1] = str(tmp_path / "run")
+            args[args.index("-o") + 1] = out
         else:
-            args[1:1] = ["-o", str(tmp_path / "run")]
+            args[1:1] = ["-o", out]
     return fallout(*args, cwd=ROOT, env={"FALLOUT_STATE_DIR": str(tmp_path / "state")})
 
 

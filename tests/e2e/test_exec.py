@@ -178,7 +178,7 @@ def test_mark_for_reuse(fallout_test, state, tmp_path):
 
 def test_artifacts_layout(fallout, state, tmp_path):
     out = tmp_path / "run"
-    r = execute(fallout, state, out, ROOT / "examples" / "quickstart.yaml")
+    r = execute(fallout, state, out, ROOT / "examples" / "hello-nodes.yaml")
     assert r.returncode == 0, r.stderr
     for f in ["testrun.json", "fallout-shared.log", "fallout-warnings.log", "fallout-errors.log",
               "ensemble-summary.json", "controller/jepsen-history.json", "server/fallout-nodegroup.log",
@@ -194,7 +194,7 @@ def test_artifacts_layout(fallout, state, tmp_path):
 
 def test_each_node_sees_its_own_address(fallout, state, tmp_path):
     out = tmp_path / "run"
-    r = execute(fallout, state, out, ROOT / "examples" / "quickstart.yaml")
+    r = execute(fallout, state, out, ROOT / "examples" / "hello-nodes.yaml")
     assert r.returncode == 0, r.stderr
     addrs = []
     for n in range(3):
@@ -223,7 +223,7 @@ def test_output_folder_must_be_new(fallout, state, tmp_path):
     out = tmp_path / "run"
     out.mkdir()
     (out / "x").write_text("x")
-    r = execute(fallout, state, out, ROOT / "examples" / "quickstart.yaml")
+    r = execute(fallout, state, out, ROOT / "examples" / "hello-nodes.yaml")
     assert r.returncode == 2
     assert "is not empty" in r.stderr
 
@@ -236,10 +236,10 @@ def test_invalid_definition_runs_nothing(fallout, state, tmp_path):
 
 
 def test_default_output_folder(fallout, state, tmp_path):
-    r = fallout("exec", ROOT / "examples" / "quickstart.yaml", cwd=tmp_path,
+    r = fallout("exec", ROOT / "examples" / "hello-nodes.yaml", cwd=tmp_path,
                 env={"FALLOUT_STATE_DIR": str(state)})
     assert r.returncode == 0, r.stderr
-    runs = list((tmp_path / "runs" / "quickstart").iterdir())
+    runs = list((tmp_path / "runs" / "hello-nodes").iterdir())
     assert len(runs) == 1 and read_testrun(runs[0])["testRunId"] == runs[0].name
 
 
@@ -302,7 +302,7 @@ def test_kill_9_then_cleanup(fallout, state, tmp_path):
     assert wait_for(lambda: pgrep("sleep 302") == b"", 10)
     assert_nothing_left(state)
     # The addresses are free again: a new run gets the same block.
-    r = execute(fallout, state, tmp_path / "again", ROOT / "examples" / "quickstart.yaml")
+    r = execute(fallout, state, tmp_path / "again", ROOT / "examples" / "hello-nodes.yaml")
     assert r.returncode == 0, r.stderr
 
 

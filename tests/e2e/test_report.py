@@ -319,7 +319,10 @@ def test_hdrtool_writes_the_html_report_beside_the_json(fallout, tmp_path):
     text = html.read_text()
     assert "<b>load</b>" in text  # the phase, from the run's history
     assert re.search(r'<a href="#s0">lat</a></td><td>900</td>', text)
-    assert_charts_drawn(html, tmp_path, charts=3)
+    # and a chart per node metric, when the run lasted long enough for samples (they are
+    # checked in test_report_metrics.py)
+    nodes = json.loads(re.search(r'id="fo-data">(.*?)</script>', text, re.S).group(1))["nodes"]
+    assert_charts_drawn(html, tmp_path, charts=3 + len(nodes))
     # and `fallout report` rebuilds the same figures from the raw logs
     html.unlink()
     r = fallout("report", out)

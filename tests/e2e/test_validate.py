@@ -32,7 +32,7 @@ def errors_of(r):
 
 
 def test_valid_prints_the_expanded_definition(fallout):
-    r = fallout("validate", EXAMPLES / "quickstart.yaml")
+    r = fallout("validate", EXAMPLES / "hello-nodes.yaml")
     assert r.returncode == 0, r.stderr
     assert "node.count: 3" in r.stdout
     assert 'echo "hello from node' in r.stdout
@@ -41,7 +41,7 @@ def test_valid_prints_the_expanded_definition(fallout):
 
 def test_parameters_beat_defaults(fallout, tmp_path):
     params = write(tmp_path, "p.yaml", "nodes: 7\ngreeting: hey\n")
-    r = fallout("validate", "--params", params, EXAMPLES / "quickstart.yaml", "greeting=hi")
+    r = fallout("validate", "--params", params, EXAMPLES / "hello-nodes.yaml", "greeting=hi")
     assert r.returncode == 0, r.stderr
     assert "node.count: 7" in r.stdout          # from --params
     assert 'echo "hi from node' in r.stdout     # name=value beats --params
@@ -49,7 +49,7 @@ def test_parameters_beat_defaults(fallout, tmp_path):
 
 
 def test_quiet(fallout):
-    r = fallout("validate", "-q", EXAMPLES / "quickstart.yaml")
+    r = fallout("validate", "-q", EXAMPLES / "hello-nodes.yaml")
     assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
 
 

@@ -24,6 +24,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -54,6 +55,15 @@ struct svc {
 	uint64_t start;         /* the pid's start time, to know it is still the same process */
 	struct fo_node *node;
 	struct lgroup *lg;
+	struct kept_cmd *cmd;   /* what started it, for restart_service; NULL when adopted */
+	atomic_bool faulted;    /* killed by a fault (kill_service): its end is expected */
+};
+
+/* A copy of a service's command, to start it again (restart_service). */
+struct kept_cmd {
+	struct fo_cmd c;        /* pointing into the fields below */
+	char **argv, **env;     /* owned, NULL-terminated */
+	char *cwd, *log_path, *log_prefix, *stdin_path;
 };
 
 /* A process group left by a command (commands may start things in the background). */
@@ -301,8 +311,56 @@ static bool load_state(const char *base, struct saved *sv)
 
 /* ---- the group's impl ---- */
 
+static char **strv_dup(const char *const *v)
+{
+	size_t n = 0;
+	while (v && v[n])
+		n++;
+	char **out = v ? fo_calloc(n + 1, sizeof(*out)) : NULL;
+	for (size_t i = 0; i < n; i++)
+		out[i] = fo_strdup(v[i]);
+	return out;
+}
+
+static char *dup_or_null(const char *s)
+{
+	return s ? fo_strdup(s) : NULL;
+}
+
+static struct kept_cmd *keep_cmd(const struct fo_cmd *cmd)
+{
+	struct kept_cmd *k = fo_calloc(1, sizeof(*k));
+	k->c = *cmd;
+	k->c.capture = NULL;
+	k->c.argv = (const char *const *)(k->argv = strv_dup(cmd->argv));
+	k->c.env = (const char *const *)(k->env = strv_dup(cmd->env));
+	k->c.cwd = k->cwd = dup_or_null(cmd->cwd);
+	k->c.log_path = k->log_path = dup_or_null(cmd->log_path);
+	k->c.log_prefix = k->log_prefix = dup_or_null(cmd->log_prefix);
+	k->c.stdin_path = k->stdin_path = dup_or_null(cmd->stdin_path);
+	return k;
+}
+
+static void free_kept(struct kept_cmd *k)
+{
+	if (!k)
+		return;
+	for (char **v = k->argv; v && *v; v++)
+		fo_free(*v);
+	for (char **v = k->env; v && *v; v++)
+		fo_free(*v);
+	fo_free(k->argv);
+	fo_free(k->env);
+	fo_free(k->cwd);
+	fo_free(k->log_path);
+	fo_free(k->log_prefix);
+	fo_free(k->stdin_path);
+	fo_free(k);
+}
+
 static void free_svc(struct svc *s)
 {
+	free_kept(s->cmd);
 	fo_free(s->name);
 	fo_free(s);
 }
@@ -764,6 +822,10 @@ static void service_exited(void *ctx, struct fo_service *s, int code, int sig)
 		snprintf(how, sizeof(how), "killed by signal %d", sig);
 	else
 		snprintf(how, sizeof(how), "status %d", code);
+	if (atomic_load(&sv->faulted)) {
+		fo_info(n->log, "service '%s' ended (%s), as the fault asked", sv->name, how);
+		return;
+	}
 	fo_error(n->log, "service '%s' exited unexpectedly (%s)", sv->name, how);
 	fo_run_fail(n->group->run, "service '%s' on %s/%s exited unexpectedly (%s)", sv->name, n->group->spec->name,
 		    n->name, how);
@@ -807,6 +869,7 @@ static int local_start_service(struct fo_node *n, const char *name, const struct
 		s->name = fo_strdup(name);
 		s->node = n;
 		s->lg = lg;
+		s->cmd = keep_cmd(cmd);
 		struct started_on on = {lg, n};
 		s->s = fo_service_start(&m.c, record_proc, &on, service_exited, s, err);
 		if (!s->s) {
@@ -862,6 +925,66 @@ static int local_stop_service(struct fo_node *n, const char *name, struct fo_err
 	fo_info(n->log, "stopped service '%s'", name);
 	free_svc(s);
 	return 0;
+}
+
+/* ---- faults ---- */
+
+static int local_services(struct fo_node *n, void (*fn)(void *ctx, const char *name, pid_t pgid), void *ctx)
+{
+	struct lgroup *lg = n->group->impl;
+	int k = 0;
+	if (!lg)
+		return 0;
+	pthread_mutex_lock(&lg->lock);
+	for (size_t i = 0; i < lg->nsvcs; i++)
+		if (lg->svcs[i]->node == n && ++k)
+			fn(ctx, lg->svcs[i]->name, lg->svcs[i]->pid);
+	pthread_mutex_unlock(&lg->lock);
+	return k;
+}
+
+static int local_kill_service(struct fo_node *n, const char *name, struct fo_err *err)
+{
+	struct lgroup *lg = n->group->impl;
+	if (!lg)
+		return fo_err_set(err, FO_ENOTFOUND, "no service '%s' on %s/%s", name, n->group->spec->name, n->name);
+	pthread_mutex_lock(&lg->lock);
+	struct svc *s = find_svc(lg, n, name, NULL);
+	pid_t pid = s ? s->pid : 0;
+	uint64_t start = s ? s->start : 0;
+	if (s)
+		atomic_store(&s->faulted, true);
+	pthread_mutex_unlock(&lg->lock);
+	if (!s)
+		return fo_err_set(err, FO_ENOTFOUND, "no service '%s' on %s/%s", name, n->group->spec->name, n->name);
+	uint64_t now = fo_proc_start_time(pid);
+	if ((now == 0 || now == start) && kill(-pid, SIGKILL) < 0 && errno != ESRCH)
+		return fo_err_set(err, FO_EIO, "cannot kill service '%s' on %s/%s: %s", name, n->group->spec->name,
+				  n->name, strerror(errno));
+	fo_info(n->log, "killed service '%s' (process group %d) as a fault", name, (int)pid);
+	return 0;
+}
+
+static int local_restart_service(struct fo_node *n, const char *name, struct fo_err *err)
+{
+	struct lgroup *lg = n->group->impl;
+	if (!lg)
+		return fo_err_set(err, FO_ENOTFOUND, "no service '%s' on %s/%s", name, n->group->spec->name, n->name);
+	pthread_mutex_lock(&lg->lock);
+	struct svc *s = find_svc(lg, n, name, NULL);
+	struct kept_cmd *k = s && s->cmd ? keep_cmd(&s->cmd->c) : NULL;
+	pthread_mutex_unlock(&lg->lock);
+	if (!s)
+		return fo_err_set(err, FO_ENOTFOUND, "no service '%s' on %s/%s", name, n->group->spec->name, n->name);
+	if (!k)
+		return fo_err_set(err, FO_EUNSUPPORTED,
+				  "service '%s' on %s/%s was started by an earlier run: its command is not known", name,
+				  n->group->spec->name, n->name);
+	int rc = local_stop_service(n, name, err);
+	if (!rc)
+		rc = local_start_service(n, name, &k->c, err);
+	free_kept(k);
+	return rc;
 }
 
 /* ---- collecting files ---- */
@@ -975,6 +1098,9 @@ static const struct fo_provisioner_ops ops = {
 	.collect = local_collect,
 	.service_pids = local_service_pids,
 	.command_pids = local_command_pids,
+	.services = local_services,
+	.kill_service = local_kill_service,
+	.restart_service = local_restart_service,
 };
 
 static const struct fo_prop props[] = {
