@@ -14,8 +14,10 @@ O := build/$(BUILD)
 
 CC ?= cc
 PKGS := yaml-0.1 jansson libpcre2-8 zlib
-PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libcurl 2>/dev/null)
-# libcurl is not linked: src/spec/files.c loads it on first use (it slows every start-up).
+# Headers only, never linked: libcurl and libssh are loaded on first use (src/spec/files.c,
+# src/util/ssh.c); linking them slows the start-up of every fallout command.
+LAZY_PKGS := libcurl libssh
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)
 

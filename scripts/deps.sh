@@ -7,7 +7,7 @@ set -euo pipefail
 PACKAGES=(
 	# build
 	gcc make pkg-config libc6-dev git
-	libyaml-dev libjansson-dev libpcre2-dev libcurl4-openssl-dev zlib1g-dev
+	libyaml-dev libjansson-dev libpcre2-dev libcurl4-openssl-dev zlib1g-dev libssh-dev
 	# tests
 	libcmocka-dev python3 python3-pytest procps
 	# HdrHistogram interop tests and bench/hdr.sh: Java's HdrHistogram is the reference
@@ -16,10 +16,14 @@ PACKAGES=(
 	clang libclang-rt-14-dev
 	# real systems under test (the redis configuration manager and its e2e tests)
 	redis-server redis-tools
+	# network faults inside the netns provisioner's namespaces (partition, throttle)
+	nftables iproute2
 	# the etcd, postgresql and script configuration managers and their e2e tests
 	etcd-server etcd-client postgresql postgresql-contrib curl util-linux
 	# the load driver's wrapper modules: redis-benchmark (redis-tools) and pgbench
 	postgresql-client
+	# the ssh provisioner's e2e tests: a real sshd in network namespaces
+	openssh-server
 	# benchmarks (bench/)
 	time hyperfine
 	# the HTML report's browser check (tests/e2e/test_report.py)

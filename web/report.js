@@ -15,7 +15,9 @@
  * the workload started, and they all share one cursor: hovering or zooming one moves them
  * all. Phases (the workload's modules, from the run's history) are shaded on time charts,
  * with their names on bars above the plot; with one run, the spans of its notes (a load
- * driver that saturated its CPU) are shaded red. Buttons above a chart (.picker[data-attr])
+ * driver that saturated its CPU) are shaded red, and its faults (data.runs[0].faults:
+ * {kind, nodes, start, end}, end null when never healed) are hatched in red between red
+ * edges, labelled with their kind and nodes (a fault healed at once is a red line). Buttons above a chart (.picker[data-attr])
  * set one of its attributes and draw it again: data-pct (which percentile a comparison
  * shows) and data-scale (a linear or log latency axis). Drag to zoom, double-click to zoom
  * out, click a legend entry to hide or show its line.
@@ -295,6 +297,10 @@
 			see(sp[0]);
 			see(sp[1]);
 		});
+		FAULTS.forEach(function (f) {
+			see(f.start);
+			see(f.end);
+		});
 		return {lo: lo, hi: hi > lo ? hi : lo + 1};
 	}
 
@@ -332,6 +338,87 @@
 						ctx.fillRect(s[0], b.top + b.height - 3 * px, s[1] - s[0], 3 * px);
 						if (s[1] - s[0] > 64 * px)
 							ctx.fillText("saturated", s[0] + 4 * px, b.top + b.height - 5 * px);
+					});
+					ctx.restore();
+				}],
+			},
+		};
+	}
+
+	/* ---- faults ---- */
+
+	/* The run's faults (one run only), hatched on every time chart. */
+	var FAULTS = [];
+	var FAULT_RED = "rgba(192,40,30,0.9)";
+
+	function hatch(ctx, px) {
+		var c = document.createElement("canvas"), n = Math.round(8 * px);
+		c.width = c.height = n;
+		var g = c.getContext("2d");
+		g.strokeStyle = "rgba(192,40,30,0.22)";
+		g.lineWidth = 1.5 * px;
+		g.beginPath();
+		g.moveTo(0, n);
+		g.lineTo(n, 0);
+		g.moveTo(-n / 2, n / 2);
+		g.lineTo(n / 2, -n / 2);
+		g.moveTo(n / 2, n * 1.5);
+		g.lineTo(n * 1.5, n / 2);
+		g.stroke();
+		return ctx.createPattern(c, "repeat");
+	}
+
+	function faultsPlugin() {
+		/* The fault's span in canvas pixels, or null when it is out of view. */
+		function span(u, f) {
+			var b = u.bbox;
+			var end = f.end == null ? XR.hi : f.end;
+			var x0 = u.valToPos(f.start, "x", true), x1 = u.valToPos(end, "x", true);
+			if (x1 < b.left || x0 > b.left + b.width)
+				return null;
+			return [Math.max(b.left, x0), Math.min(b.left + b.width, x1)];
+		}
+		return {
+			hooks: {
+				drawClear: [function (u) {
+					var ctx = u.ctx, b = u.bbox, px = window.devicePixelRatio || 1;
+					if (!FAULTS.length)
+						return;
+					ctx.save();
+					ctx.fillStyle = hatch(ctx, px);
+					FAULTS.forEach(function (f) {
+						var s = span(u, f);
+						if (s && s[1] > s[0])
+							ctx.fillRect(s[0], b.top, s[1] - s[0], b.height);
+					});
+					ctx.restore();
+				}],
+				draw: [function (u) {
+					var ctx = u.ctx, b = u.bbox, px = window.devicePixelRatio || 1;
+					ctx.save();
+					ctx.setLineDash([]);
+					ctx.strokeStyle = FAULT_RED;
+					ctx.fillStyle = FAULT_RED;
+					ctx.lineWidth = 1.5 * px;
+					ctx.font = "600 " + (10.5 * px) + "px system-ui, sans-serif";
+					ctx.textBaseline = "top";
+					ctx.textAlign = "left";
+					FAULTS.forEach(function (f, i) {
+						var s = span(u, f);
+						if (!s)
+							return;
+						ctx.beginPath();
+						ctx.moveTo(s[0], b.top);
+						ctx.lineTo(s[0], b.top + b.height);
+						if (f.end != null && s[1] > s[0]) {
+							ctx.moveTo(s[1], b.top);
+							ctx.lineTo(s[1], b.top + b.height);
+						}
+						ctx.stroke();
+						var text = f.kind + (f.nodes ? " " + f.nodes : "");
+						while (text.length > 1 && ctx.measureText(text).width > 220 * px)
+							text = text.slice(0, -2) + "…";
+						ctx.fillText(text, s[0] + 4 * px, b.top + 3 * px + (i % 3) * 13 * px);
 					});
 					ctx.restore();
 				}],
@@ -543,7 +630,7 @@
 			}}},
 			axes: [timeAxis(), axis("operations / s", fmtOps, 64)],
 			series: series,
-			plugins: [phasesPlugin(phases), suspectPlugin()],
+			plugins: [phasesPlugin(phases), suspectPlugin(), faultsPlugin()],
 		}, joined(tables));
 	}
 
@@ -575,7 +662,7 @@
 			scales: {x: timeScale(), y: latencyScale(log)},
 			axes: [timeAxis(), latencyAxis(log)],
 			series: series,
-			plugins: [phasesPlugin(phases), suspectPlugin()],
+			plugins: [phasesPlugin(phases), suspectPlugin(), faultsPlugin()],
 		}, joined(tables));
 	}
 
@@ -646,7 +733,7 @@
 			}}},
 			axes: [timeAxis(), axis(unit.label, unit.fmt, 64)],
 			series: series,
-			plugins: [phasesPlugin(phases), suspectPlugin()],
+			plugins: [phasesPlugin(phases), suspectPlugin(), faultsPlugin()],
 		}, joined(tables));
 	}
 
@@ -703,10 +790,12 @@
 		if (typeof uPlot === "undefined")
 			throw new Error("uPlot is missing from the page");
 		var data = JSON.parse(document.getElementById("fo-data").textContent);
-		if (data.runs.length === 1)
+		if (data.runs.length === 1) {
 			(data.runs[0].notes || []).forEach(function (n) {
 				SUSPECT = SUSPECT.concat(n.spans || []);
 			});
+			FAULTS = data.runs[0].faults || [];
+		}
 		XR = timeExtent(data);
 		Array.prototype.forEach.call(els, function (el) {
 			try {

@@ -18,6 +18,8 @@
 /* Provisioners. */
 extern const struct fo_component fo_provisioner_fake;
 extern const struct fo_component fo_provisioner_local;
+extern const struct fo_component fo_provisioner_netns;
+extern const struct fo_component fo_provisioner_ssh;
 /* Configuration managers. */
 extern const struct fo_component fo_config_manager_etcd;
 extern const struct fo_component fo_config_manager_fake;
@@ -28,20 +30,27 @@ extern const struct fo_component fo_config_manager_remote_files;
 extern const struct fo_component fo_config_manager_script;
 /* Modules. */
 extern const struct fo_component fo_module_bash;
+extern const struct fo_component fo_module_delete_data;
 extern const struct fo_component fo_module_fail;
 extern const struct fo_component fo_module_fake;
+extern const struct fo_component fo_module_kill;
 extern const struct fo_component fo_module_kvload;
 extern const struct fo_component fo_module_noop;
+extern const struct fo_component fo_module_partition;
+extern const struct fo_component fo_module_pause;
 extern const struct fo_component fo_module_pgbench;
 extern const struct fo_component fo_module_redis_benchmark;
+extern const struct fo_component fo_module_restart;
 extern const struct fo_component fo_module_runlevel;
 extern const struct fo_component fo_module_sleep;
 extern const struct fo_component fo_module_text;
+extern const struct fo_component fo_module_throttle;
 /* Checkers. */
 extern const struct fo_component fo_checker_duration;
 extern const struct fo_component fo_checker_nofail;
 extern const struct fo_component fo_checker_runlevel;
 /* Artifact checkers. */
+extern const struct fo_component fo_artifact_checker_fault_impact;
 extern const struct fo_component fo_artifact_checker_hdr_split_to_csv;
 extern const struct fo_component fo_artifact_checker_hdrtool;
 extern const struct fo_component fo_artifact_checker_performance_thresholds;
@@ -52,6 +61,8 @@ extern const struct fo_component fo_artifact_checker_systemlog;
 static const struct fo_component *const defaults[] = {
 	&fo_provisioner_fake,
 	&fo_provisioner_local,
+	&fo_provisioner_netns,
+	&fo_provisioner_ssh,
 
 	&fo_config_manager_etcd,
 	&fo_config_manager_fake,
@@ -62,20 +73,27 @@ static const struct fo_component *const defaults[] = {
 	&fo_config_manager_script,
 
 	&fo_module_bash,
+	&fo_module_delete_data,
 	&fo_module_fail,
 	&fo_module_fake,
+	&fo_module_kill,
 	&fo_module_kvload,
 	&fo_module_noop,
+	&fo_module_partition,
+	&fo_module_pause,
 	&fo_module_pgbench,
 	&fo_module_redis_benchmark,
+	&fo_module_restart,
 	&fo_module_runlevel,
 	&fo_module_sleep,
 	&fo_module_text,
+	&fo_module_throttle,
 
 	&fo_checker_duration,
 	&fo_checker_nofail,
 	&fo_checker_runlevel,
 
+	&fo_artifact_checker_fault_impact,
 	&fo_artifact_checker_hdr_split_to_csv,
 	&fo_artifact_checker_hdrtool,
 	&fo_artifact_checker_performance_thresholds,

@@ -10,11 +10,20 @@
  *   gone dir PATH                  gone proc PGID
  *   nft NETNS TABLE                tc NETNS DEV              stopped PGID START
  *   gone nft NETNS TABLE           gone tc NETNS DEV         gone stopped PGID
+ *   netns NAME                     cluster NAME netns NS     gone netns NAME
+ *   hub NAME LOCK                  gone hub NAME
+ *   ssh HOST PORT USER AUTH procs DIR | dir PATH, and gone ssh ...: remote (util/ssh.c)
  * `cluster` entries belong to a cluster kept between runs (mark_for_reuse): the run's own
  * fo_ledger_undo_all leaves them to the provisioner, and cleanup of a dead run undoes them.
  * Faults (nft, tc, stopped) are healed first, before any process group is killed: a
  * stopped group is continued, an nftables table or a qdisc deleted by running nft or tc in
  * the namespace (a namespace that is gone took them with it).
+ *
+ * Network namespaces (the netns provisioner's nodes) go after the process groups and
+ * before the folders: what is still inside one is SIGKILLed (a daemon that left its
+ * process group), then the namespace is unmounted and its file removed, as `ip netns del`
+ * does. A hub is a namespace shared by runs: it goes only when, under an flock on LOCK,
+ * it holds no interface but loopback and bridges and no other process has a thread in it.
  *
  * Killing is careful. A process group is killed only if its leader is still the process
  * recorded (same pid, same start time), or if the leader is gone but the group still has
@@ -33,7 +42,14 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sched.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,6 +61,7 @@
 #include "util/err.h"
 #include "util/fs.h"
 #include "util/proc.h"
+#include "util/ssh.h"
 #include "util/strutil.h"
 
 #define TERM_GRACE_NS (2 * 1000000000LL)
@@ -152,6 +169,10 @@ static int remove_tree(const char *path, struct fo_err *err)
 	int e = fo_remove_tree(path, true, NULL);
 	if (e)
 		return fo_err_set(err, FO_EIO, "cannot remove '%s': %s", path, strerror(e));
+	/* ip-netns keeps a namespace's own /etc files in /etc/netns/NAME: the folder goes
+	 * with the last of them (rmdir fails while another is left). */
+	if (fo_starts_with(path, "/etc/netns/") && !strchr(path + 11, '/'))
+		rmdir("/etc/netns");
 	return 1;
 }
 
@@ -331,6 +352,29 @@ int fo_ledger_gone_proc(struct fo_ledger *l, pid_t pgid)
 	return append(l, line);
 }
 
+/* ---- remote entries (the ssh provisioner's; read back and undone by util/ssh.c) ---- */
+
+static int ssh_line(struct fo_ledger *l, bool gone, const char *target, const char *what)
+{
+	if (!target || !what || strchr(target, '\n') || strchr(what, '\n'))
+		return FO_EINVAL;
+	struct fo_buf b = FO_BUF_INIT;
+	fo_buf_addf(&b, "%sssh %s %s\n", gone ? "gone " : "", target, what);
+	int rc = append(l, b.s);
+	fo_buf_release(&b);
+	return rc;
+}
+
+int fo_ledger_ssh(struct fo_ledger *l, const char *target, const char *what)
+{
+	return ssh_line(l, false, target, what);
+}
+
+int fo_ledger_gone_ssh(struct fo_ledger *l, const char *target, const char *what)
+{
+	return ssh_line(l, true, target, what);
+}
+
 /* ---- faults ---- */
 
 static int fault_line(struct fo_ledger *l, bool gone, const char *kind, const char *netns, const char *name)
@@ -380,6 +424,247 @@ int fo_ledger_gone_stopped(struct fo_ledger *l, pid_t pgid)
 	return append(l, line);
 }
 
+/* ---- network namespaces ---- */
+
+#define NS_POLL_NS (20 * 1000000LL)
+
+/* A name `ip netns` may use: one word, never "." or "..". */
+static bool valid_netns(const char *name)
+{
+	return valid_name(name) && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 && strlen(name) < NAME_MAX;
+}
+
+int fo_ledger_netns(struct fo_ledger *l, const char *cluster, const char *name)
+{
+	if (!valid_netns(name) || (cluster && !valid_name(cluster)))
+		return FO_EINVAL;
+	struct fo_buf b = FO_BUF_INIT;
+	if (cluster)
+		fo_buf_addf(&b, "cluster %s ", cluster);
+	fo_buf_addf(&b, "netns %s\n", name);
+	int rc = append(l, b.s);
+	fo_buf_release(&b);
+	return rc;
+}
+
+int fo_ledger_hub(struct fo_ledger *l, const char *name, const char *lock)
+{
+	if (!valid_netns(name) || !valid_path(lock) || strchr(lock, ' '))
+		return FO_EINVAL;
+	struct fo_buf b = FO_BUF_INIT;
+	fo_buf_addf(&b, "hub %s %s\n", name, lock);
+	int rc = append(l, b.s);
+	fo_buf_release(&b);
+	return rc;
+}
+
+static int gone_ns(struct fo_ledger *l, const char *kind, const char *name)
+{
+	if (!l)
+		return 0;
+	struct fo_buf b = FO_BUF_INIT;
+	fo_buf_addf(&b, "gone %s %s\n", kind, name);
+	int rc = append(l, b.s);
+	fo_buf_release(&b);
+	return rc;
+}
+
+static void ns_nap(void)
+{
+	struct timespec ts = {0, NS_POLL_NS};
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Counts the processes other than this one with a thread inside the network namespace
+ * whose file is path (/proc/PID/task/TID/ns/net is the same file); with kill_them each
+ * is sent SIGKILL. Returns the count, or -1 when path cannot be read.
+ */
+static int procs_in_netns(const char *path, bool kill_them)
+{
+	struct stat ns;
+	if (stat(path, &ns) < 0)
+		return -1;
+	DIR *d = opendir("/proc");
+	if (!d)
+		return -1;
+	int found = 0;
+	pid_t self = getpid();
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		int64_t pid;
+		if (de->d_name[0] < '1' || de->d_name[0] > '9' || !fo_parse_i64(de->d_name, &pid) || pid <= 1 ||
+		    pid > INT_MAX || pid == self)
+			continue;
+		char p[64];
+		snprintf(p, sizeof(p), "/proc/%d/task", (int)pid);
+		DIR *t = opendir(p);
+		if (!t)
+			continue;
+		bool inside = false;
+		struct dirent *te;
+		while (!inside && (te = readdir(t))) {
+			if (te->d_name[0] == '.')
+				continue;
+			char q[320];
+			snprintf(q, sizeof(q), "/proc/%d/task/%s/ns/net", (int)pid, te->d_name);
+			struct stat st;
+			inside = stat(q, &st) == 0 && st.st_dev == ns.st_dev && st.st_ino == ns.st_ino;
+		}
+		closedir(t);
+		if (!inside)
+			continue;
+		found++;
+		if (kill_them)
+			kill((pid_t)pid, SIGKILL);
+	}
+	closedir(d);
+	return found;
+}
+
+/* A look inside a namespace from a thread of its own (setns moves only that thread). */
+struct ports_probe {
+	const char *path;
+	int result;  /* 1: an interface other than loopback and bridges; 0: none; -1: cannot tell */
+};
+
+static void *probe_ports(void *arg)
+{
+	struct ports_probe *p = arg;
+	p->result = -1;
+	int fd = open(p->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	int ok = setns(fd, CLONE_NEWNET);
+	close(fd);
+	if (ok < 0)
+		return NULL;
+	int sock = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0); /* a socket of that namespace */
+	struct if_nameindex *ifs = sock >= 0 ? if_nameindex() : NULL;
+	if (ifs) {
+		p->result = 0;
+		for (struct if_nameindex *i = ifs; i->if_index && p->result == 0; i++) {
+			if (strcmp(i->if_name, "lo") == 0)
+				continue;
+			struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+			struct ifreq ifr;
+			memset(&ifr, 0, sizeof(ifr));
+			snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", i->if_name);
+			ifr.ifr_data = (void *)&info;
+			bool bridge = ioctl(sock, SIOCETHTOOL, &ifr) == 0 && strcmp(info.driver, "bridge") == 0;
+			if (!bridge)
+				p->result = 1;
+		}
+		if_freenameindex(ifs);
+	}
+	if (sock >= 0)
+		close(sock);
+	return NULL;
+}
+
+/* 1 if the namespace at path holds an interface other than loopback and bridges, 0 if
+ * not, -1 when it cannot tell. */
+static int netns_has_ports(const char *path)
+{
+	struct ports_probe p = {path, -1};
+	pthread_t t;
+	if (pthread_create(&t, NULL, probe_ports, &p) != 0)
+		return -1;
+	pthread_join(t, NULL);
+	return p.result;
+}
+
+/* Unmounts and removes a namespace's file, as `ip netns del` does. */
+static int drop_netns_file(const char *path, const char *name, struct fo_err *err)
+{
+	umount2(path, MNT_DETACH); /* fails harmlessly for a file never mounted on */
+	if (unlink(path) < 0 && errno != ENOENT)
+		return fo_err_set(err, FO_EIO, "cannot remove network namespace '%s': %s", name, strerror(errno));
+	return 0;
+}
+
+/* Kills what is left in namespace name and removes it. Returns 1 when removed, 0 when it
+ * was not there, or an error. */
+static int remove_netns(const char *name, struct fo_err *err)
+{
+	if (!valid_netns(name))
+		return fo_err_set(err, FO_EINVAL, "refusing to remove network namespace '%s': not a name", name);
+	struct fo_buf path = FO_BUF_INIT;
+	fo_buf_addf(&path, "/run/netns/%s", name);
+	struct stat st;
+	int rc = 0;
+	if (lstat(path.s, &st) < 0) {
+		if (errno != ENOENT)
+			rc = fo_err_set(err, FO_EIO, "cannot look at '%s': %s", path.s, strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		rc = fo_err_set(err, FO_EINVAL, "refusing to remove '%s': not a namespace file", path.s);
+	} else {
+		int64_t deadline = fo_now_ns() + KILL_WAIT_NS;
+		while (procs_in_netns(path.s, true) > 0 && fo_now_ns() < deadline)
+			ns_nap();
+		if (procs_in_netns(path.s, false) > 0)
+			rc = fo_err_set(err, FO_EIO, "processes in network namespace '%s' did not end", name);
+		else if ((rc = drop_netns_file(path.s, name, err)) == 0)
+			rc = 1;
+	}
+	fo_buf_release(&path);
+	return rc;
+}
+
+int fo_ledger_remove_netns(struct fo_ledger *l, const char *name, struct fo_err *err)
+{
+	int rc = remove_netns(name, err);
+	if (rc < 0)
+		return rc;
+	gone_ns(l, "netns", name);
+	return 0;
+}
+
+/*
+ * Removes hub name when nothing uses it, under an flock on lock. wait_ns: how long to
+ * wait for interfaces to go (those of namespaces just removed go a moment later). Returns
+ * 1 when removed, 0 when gone already or still in use, or an error.
+ */
+static int release_hub(const char *name, const char *lock, int64_t wait_ns, struct fo_err *err)
+{
+	if (!valid_netns(name) || !valid_path(lock))
+		return fo_err_set(err, FO_EINVAL, "invalid hub '%s'", name ? name : "");
+	struct fo_buf path = FO_BUF_INIT;
+	fo_buf_addf(&path, "/run/netns/%s", name);
+	int64_t deadline = fo_now_ns() + wait_ns;
+	int rc = 0;
+	for (;;) {
+		int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			while (flock(fd, LOCK_EX) < 0 && errno == EINTR)
+				;
+		struct stat st;
+		bool there = lstat(path.s, &st) == 0 && S_ISREG(st.st_mode);
+		bool unused = there && netns_has_ports(path.s) == 0 && procs_in_netns(path.s, false) == 0;
+		if (unused && (rc = drop_netns_file(path.s, name, err)) == 0)
+			rc = 1;
+		if (fd >= 0)
+			close(fd);
+		if (!there || unused || fo_now_ns() >= deadline)
+			break;
+		ns_nap();
+	}
+	fo_buf_release(&path);
+	return rc;
+}
+
+int fo_ledger_release_hub(struct fo_ledger *l, const char *name, const char *lock, bool *removed,
+			  struct fo_err *err)
+{
+	int rc = release_hub(name, lock, 0, err);
+	if (removed)
+		*removed = rc > 0;
+	if (rc < 0)
+		return rc;
+	gone_ns(l, "hub", name);
+	return 0;
+}
+
 /* ---- reading and undoing ---- */
 
 struct entry {
@@ -389,6 +674,14 @@ struct entry {
 	char *path;        /* dir */
 	pid_t pid, pgid;   /* proc */
 	uint64_t start;
+};
+
+/* A network namespace recorded: a node's (netns) or a hub shared by runs (hub). */
+struct nsent {
+	bool hub;
+	bool cluster;         /* belongs to a cluster kept between runs */
+	bool gone;
+	char *name, *lock;    /* lock: a hub's flock file */
 };
 
 /* A fault recorded (ledger.h): an nftables table, a qdisc, a stopped process group. */
@@ -405,6 +698,8 @@ struct entries {
 	size_t n, cap;
 	struct fault *f;      /* faults, in the order recorded */
 	size_t nf, fcap;
+	struct nsent *ns;     /* network namespaces and hubs, in the order recorded */
+	size_t nns, nscap;
 };
 
 static void entries_release(struct entries *es)
@@ -417,6 +712,11 @@ static void entries_release(struct entries *es)
 		fo_free(es->f[i].name);
 	}
 	fo_free(es->f);
+	for (size_t i = 0; i < es->nns; i++) {
+		fo_free(es->ns[i].name);
+		fo_free(es->ns[i].lock);
+	}
+	fo_free(es->ns);
 	*es = (struct entries){0};
 }
 
@@ -512,6 +812,43 @@ static bool parse_fault(struct entries *es, const char *w, size_t n, const char 
 	return true;
 }
 
+/* Parses a namespace line (kind w, then rest); false if w is not netns or hub. */
+static bool parse_ns(struct entries *es, const char *w, size_t n, const char *rest, bool gone, bool cluster)
+{
+	struct nsent e = {.cluster = cluster};
+	if (is_word(w, n, "hub"))
+		e.hub = true;
+	else if (!is_word(w, n, "netns"))
+		return false;
+	const char *a, *b;
+	size_t na, nb;
+	if (!word(&rest, &a, &na))
+		return true;
+	e.name = fo_strndup(a, na);
+	if (e.hub && !gone) {
+		if (!word(&rest, &b, &nb) || *rest) {
+			fo_free(e.name);
+			return true;
+		}
+		e.lock = fo_strndup(b, nb);
+	}
+	if (!valid_netns(e.name) || (e.lock && !valid_path(e.lock)) || (gone && *rest)) {
+		fo_free(e.name);
+		fo_free(e.lock);
+		return true;
+	}
+	if (gone) {
+		for (size_t i = 0; i < es->nns; i++)
+			if (es->ns[i].hub == e.hub && strcmp(es->ns[i].name, e.name) == 0)
+				es->ns[i].gone = true;
+		fo_free(e.name);
+		return true;
+	}
+	FO_GROW(es->ns, es->nscap, es->nns + 1);
+	es->ns[es->nns++] = e;
+	return true;
+}
+
 /* Applies one line. Unknown or broken lines (a torn last write) are skipped. */
 static void parse_line(struct entries *es, const char *line)
 {
@@ -530,6 +867,8 @@ static void parse_line(struct entries *es, const char *line)
 		gone = true;
 	}
 	if (parse_fault(es, w, n, s, gone))
+		return;
+	if (parse_ns(es, w, n, s, gone, cluster))
 		return;
 	bool is_dir = is_word(w, n, "dir");
 	if (!is_dir && !is_word(w, n, "proc"))
@@ -585,7 +924,7 @@ struct undo {
 	bool dry_run;
 	fo_cleanup_note_fn note;
 	void *ctx;
-	int procs, dirs, faults;
+	int procs, dirs, faults, netns;
 };
 
 static void note(struct undo *u, const char *fmt, ...) FO_PRINTF(2, 3);
@@ -723,6 +1062,49 @@ static void heal_faults(struct entries *es, struct undo *u, struct fo_err *err)
 	}
 }
 
+/* Removes the namespaces recorded and not yet gone, newest first, then releases the hubs
+ * (waiting a little for the interfaces of namespaces just removed to go). */
+static void remove_namespaces(struct entries *es, struct undo *u, struct fo_err *err)
+{
+	bool removed = false;
+	for (int pass = 0; pass < 2; pass++) {
+		bool hubs = pass == 1;
+		for (size_t i = es->nns; i-- > 0;) {
+			struct nsent *e = &es->ns[i];
+			if (e->hub != hubs || e->gone || (e->cluster && !u->with_clusters))
+				continue;
+			e->gone = true;
+			for (size_t j = 0; j < i; j++) /* the same namespace recorded again earlier */
+				if (es->ns[j].hub == e->hub && strcmp(es->ns[j].name, e->name) == 0)
+					es->ns[j].gone = true;
+			struct fo_buf path = FO_BUF_INIT;
+			fo_buf_addf(&path, "/run/netns/%s", e->name);
+			struct stat st;
+			bool there = lstat(path.s, &st) == 0;
+			fo_buf_release(&path);
+			if (u->dry_run) {
+				if (there && !hubs) {
+					note(u, "would remove network namespace %s", e->name);
+					u->netns++;
+				}
+				continue;
+			}
+			int rc = !there ? 0
+				 : hubs	 ? release_hub(e->name, e->lock, removed ? 3 * 1000000000LL : 0, err)
+					 : remove_netns(e->name, err);
+			if (rc < 0)
+				continue;
+			if (rc > 0) {
+				note(u, "removed network namespace %s%s", e->name, hubs ? " (the nodes' hub)" : "");
+				u->netns++;
+				removed = true;
+			}
+			if (u->l)
+				gone_ns(u->l, hubs ? "hub" : "netns", e->name);
+		}
+	}
+}
+
 static int undo_entries(struct entries *es, struct undo *u, struct fo_err *err)
 {
 	/* Faults first: a stopped group is continued before it is asked to end. */
@@ -768,6 +1150,9 @@ static int undo_entries(struct entries *es, struct undo *u, struct fo_err *err)
 	u->procs += (int)nk;
 	fo_free(kill_v);
 
+	/* Then network namespaces (their processes are gone by now), then folders. */
+	remove_namespaces(es, u, err);
+
 	/* Then folders, newest first. */
 	for (size_t i = es->n; i-- > 0;) {
 		struct entry *e = &es->v[i];
@@ -803,6 +1188,29 @@ static int undo_entries(struct entries *es, struct undo *u, struct fo_err *err)
 	return 0;
 }
 
+static void ssh_gone(void *ctx, const char *target, const char *what)
+{
+	fo_ledger_gone_ssh(ctx, target, what);
+}
+
+static void ssh_note(void *ctx, const char *line)
+{
+	note(ctx, "%s", line);
+}
+
+/* Undoes the ledger's remote entries, counting into u. */
+static void undo_ssh(const char *ledger, struct undo *u, struct fo_err *err)
+{
+	struct fo_buf known = FO_BUF_INIT;
+	fo_buf_addf(&known, "%s/ssh/known_hosts", fo_state_dir());
+	int procs = 0, dirs = 0;
+	fo_ssh_undo_ledger(ledger, known.s, u->dry_run, ssh_note, u, u->l && !u->dry_run ? ssh_gone : NULL, u->l,
+			   &procs, &dirs, err);
+	u->procs += procs;
+	u->dirs += dirs;
+	fo_buf_release(&known);
+}
+
 int fo_ledger_undo_all(struct fo_ledger *l, struct fo_err *err)
 {
 	if (!l)
@@ -813,9 +1221,10 @@ int fo_ledger_undo_all(struct fo_ledger *l, struct fo_err *err)
 		return 0;
 	}
 	struct undo u = {.l = l};
+	undo_ssh(l->path, &u, err); /* first: the ledger may be in a folder undone below */
 	undo_entries(&es, &u, err);
 	entries_release(&es);
-	return u.procs + u.dirs + u.faults;
+	return u.procs + u.dirs + u.faults + u.netns;
 }
 
 int fo_ledger_remove_dir(struct fo_ledger *l, const char *path, struct fo_err *err)
@@ -950,11 +1359,13 @@ int fo_ledger_cleanup_with(bool dry_run, fo_cleanup_note_fn note_fn, void *ctx, 
 			fo_err_set(err, rerr.code, "%s", rerr.msg);
 		struct undo u = {.with_clusters = true, .dry_run = dry_run, .note = note_fn, .ctx = ctx};
 		struct fo_err uerr = {0};
+		undo_ssh(ledger.s, &u, &uerr); /* first: the ledger may be in a folder undone below */
 		undo_entries(&es, &u, &uerr);
 		entries_release(&es);
 		rep->procs += u.procs;
 		rep->dirs += u.dirs;
 		rep->faults += u.faults;
+		rep->netns += u.netns;
 		if (uerr.code)
 			fo_err_set(err, uerr.code, "%s", uerr.msg);
 		else if (!dry_run)

@@ -73,6 +73,36 @@ int fo_ledger_stopped(struct fo_ledger *l, pid_t pgid);
 int fo_ledger_gone_nft(struct fo_ledger *l, const char *netns, const char *table);
 int fo_ledger_gone_tc(struct fo_ledger *l, const char *netns, const char *dev);
 int fo_ledger_gone_stopped(struct fo_ledger *l, pid_t pgid);
+
+/*
+ * Network namespaces (the netns provisioner's), recorded before they are created:
+ *   netns NAME           a node's namespace (/run/netns/NAME): what is still inside is
+ *                        SIGKILLed, then it is removed; cluster as for fo_ledger_cluster_dir
+ *   hub NAME LOCK        a namespace shared by runs: removed only when, under an flock
+ *                        on LOCK, it holds no interface but loopback and bridges and no
+ *                        other process has a thread in it
+ * Undo removes them after the process groups and before the folders.
+ */
+int fo_ledger_netns(struct fo_ledger *l, const char *cluster, const char *name);
+int fo_ledger_hub(struct fo_ledger *l, const char *name, const char *lock);
+/* Removes namespace name now (as undo would) and records it gone. l may be NULL.
+ * Returns 0 (also when it did not exist) or an error. */
+int fo_ledger_remove_netns(struct fo_ledger *l, const char *name, struct fo_err *err);
+/* Removes hub name now if nothing uses it (see above; this process's own threads do not
+ * count), taking the flock on lock, and records the run's use of it gone. Sets *removed
+ * (may be NULL). Returns 0 or an error. */
+int fo_ledger_release_hub(struct fo_ledger *l, const char *name, const char *lock, bool *removed,
+			  struct fo_err *err);
+/*
+ * Remote things (the ssh provisioner's nodes), recorded before they are made:
+ *   ssh HOST PORT USER AUTH procs DIR   the process groups whose pid files are in DIR
+ *   ssh HOST PORT USER AUTH dir PATH    a folder on that host
+ * target is "HOST PORT USER AUTH" (fo_ssh_target, util/ssh.h), what "procs DIR" or
+ * "dir PATH". Undo reconnects with the recorded key (util/ssh.c, fo_ssh_undo_ledger);
+ * a password is never recorded, so what was reached with one is reported, not undone.
+ */
+int fo_ledger_ssh(struct fo_ledger *l, const char *target, const char *what);
+int fo_ledger_gone_ssh(struct fo_ledger *l, const char *target, const char *what);
 /* Removes a recorded folder and everything in it now (with the checks undo makes), and
  * records it gone. l may be NULL. Returns 0 (also when it did not exist) or an error. */
 int fo_ledger_remove_dir(struct fo_ledger *l, const char *path, struct fo_err *err);
@@ -93,6 +123,7 @@ struct fo_cleanup_report {
 	int dirs;        /* folders removed */
 	int skipped;     /* runs still alive, left alone */
 	int faults;      /* faults healed: nft tables, qdiscs, stopped process groups */
+	int netns;       /* network namespaces removed */
 };
 /* Undoes the ledgers of every active run whose fallout process is gone. */
 int fo_ledger_cleanup(struct fo_cleanup_report *rep, struct fo_err *err);

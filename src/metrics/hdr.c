@@ -299,7 +299,7 @@ int64_t fo_hdr_add(struct fo_hdr *dst, const struct fo_hdr *src)
 		/* Same layout: add the counts directly (Java adds the positive ones; nothing is
 		 * recorded past src's max, and a branch-free loop is fastest). */
 		int64_t observed = 0;
-		int32_t limit = src->total_count ? max_index(src) + 1 : 0, first = 0;
+		int32_t limit = src->counts_len ? max_index(src) + 1 : 0, first = 0;
 		if (src->min_value != INT64_MAX && src->counts[0] == 0) /* nothing below the min either */
 			first = fo__hdr_index(src, src->min_value);
 		const int64_t *from = src->counts;

@@ -259,6 +259,8 @@ int fo_hdr_decode(const void *data, size_t len, struct fo_hdr *h, struct fo_err 
  */
 struct fo_hdr_decoder {
 	void *zs;              /* zlib stream (owned), made on first use */
+	void *fast;            /* libdeflate decompressor (owned), when the system has it */
+	bool no_fast;          /* a histogram was too large for it: zlib only */
 	uint8_t *buf;          /* inflated payload (owned) */
 	size_t cap;            /* bytes at buf */
 };

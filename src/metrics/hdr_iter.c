@@ -136,7 +136,13 @@ static void increment_level(struct fo_hdr_iter *it)
 		int64_t exponent = (int64_t)((uint64_t)fo__java_d2l(halvings) + 1);
 		int64_t power = fo__java_d2l(pow(2.0, (double)exponent));
 		int64_t ticks = (int64_t)((uint64_t)(int64_t)it->ticks_per_half_distance * (uint64_t)power);
-		it->percentile_to_iterate_to += 100.0 / (double)ticks;
+		double next = it->percentile_to_iterate_to + 100.0 / (double)ticks;
+		/* Past 2^53 values the step can be less than one ulp of the level, which would
+		 * then never move (Java's iterator repeats the same step forever): move by one
+		 * ulp instead. Nothing changes for any histogram Java iterates to the end. */
+		if (!(next > it->percentile_to_iterate_to))
+			next = nextafter(it->percentile_to_iterate_to, INFINITY);
+		it->percentile_to_iterate_to = next;
 		break;
 	}
 	case FO_HDR_ITER_LINEAR:

@@ -231,6 +231,108 @@ static void collect_names(const struct fo_report_run *runs, size_t n, struct nam
 		}
 }
 
+/* ---- faults (analysis/impact.h) ---- */
+
+/* The zero of the faults' wall times on a run's chart axis (0: their history times). */
+static double faults_zero(const struct fo_report_run *r)
+{
+	return perf_absolute(r->perf) ? run_origin(r) : 0;
+}
+
+/* "faults": each fault's kind, nodes and window on the chart axis (end null: never healed). */
+static void faults_json(struct fo_buf *b, const struct fo_report_run *r)
+{
+	fo_buf_adds(b, ",\"faults\":[");
+	for (size_t i = 0; i < r->nfaults; i++) {
+		const struct fo_fault_window *f = &r->faults[i];
+		double a, e;
+		fo_impact_window(f, faults_zero(r), &a, &e);
+		fo_buf_adds(b, i ? ",{\"kind\":" : "{\"kind\":");
+		jstr(b, f->kind);
+		fo_buf_adds(b, ",\"process\":");
+		jstr(b, f->process);
+		fo_buf_adds(b, ",\"nodes\":");
+		jstr(b, f->nodes);
+		fo_buf_adds(b, ",\"start\":");
+		jnum(b, a, "%.3f");
+		fo_buf_adds(b, ",\"end\":");
+		jnum(b, e, "%.3f");
+		fo_buf_addch(b, '}');
+	}
+	fo_buf_addch(b, ']');
+}
+
+static void add_pct(struct fo_buf *b, double v)
+{
+	if (isfinite(v))
+		fo_buf_addf(b, "%.1f%%", v);
+	else
+		fo_buf_adds(b, "&ndash;");
+}
+
+/* Each fault's impact on each log of the run (the default band and intervals). */
+static void faults_section(struct fo_buf *b, const struct fo_report_run *r)
+{
+	if (!r->nfaults)
+		return;
+	struct fo_impact_opts o = FO_IMPACT_OPTS_INIT;
+	o.wall_zero = faults_zero(r);
+	size_t ns;
+	struct fo_impact_series *ms = fo_impact_series_from_perf(r->perf, NULL, o.wall_zero, &ns);
+	fo_buf_addf(b, "<section class=\"card\" id=\"faults\"><h2>Faults and their impact</h2>");
+	for (size_t k = 0; k < ns; k++) {
+		struct fo_impact im;
+		fo_impact_compute(&ms[k], r->faults, r->nfaults, &o, &im);
+		fo_buf_adds(b, "<div class=\"table-wrap\"><table class=\"data faults\"><thead><tr><th class=\"name\">");
+		esc(b, ms[k].name);
+		fo_buf_adds(b, "</th><th class=\"name\">nodes</th><th>window</th><th>steady</th><th>drop</th>"
+			       "<th>max drop</th><th>p99 during</th><th>recovery</th></tr></thead><tbody>");
+		for (size_t i = 0; i < im.n; i++) {
+			const struct fo_fault_impact *f = &im.f[i];
+			const struct fo_fault_window *w = &r->faults[i];
+			fo_buf_adds(b, "<tr><td class=\"name\"><b>");
+			esc(b, w->kind);
+			fo_buf_adds(b, "</b> ");
+			esc(b, strcmp(w->kind, w->process) ? w->process : "");
+			fo_buf_adds(b, "</td><td class=\"name\">");
+			esc(b, w->nodes);
+			fo_buf_addf(b, "</td><td>%.1f&ndash;", f->start_s);
+			if (isfinite(f->end_s))
+				fo_buf_addf(b, "%.1f s", f->end_s);
+			else
+				fo_buf_adds(b, "never healed");
+			fo_buf_adds(b, "</td><td>");
+			add_ops(b, f->steady_n ? f->steady_ops_s : NAN);
+			fo_buf_adds(b, "</td><td>");
+			add_pct(b, f->drop_pct);
+			fo_buf_adds(b, "</td><td>");
+			add_pct(b, f->max_drop_pct);
+			fo_buf_adds(b, "</td><td>");
+			add_ms(b, f->p99_during_ms);
+			fo_buf_adds(b, f->recovered ? "</td><td>" : "</td><td class=\"worse\">");
+			if (f->recovered)
+				add_secs(b, f->recovery_s);
+			else
+				fo_buf_adds(b, isfinite(f->end_s) && f->steady_n ? "did not recover" : "&ndash;");
+			fo_buf_adds(b, "</td></tr>");
+		}
+		fo_buf_adds(b, "</tbody></table></div><p class=\"note\">Availability ");
+		add_pct(b, im.availability_pct);
+		fo_buf_addf(b, " of the time (throughput at least %g%% of the normal ", o.floor_pct);
+		add_ops(b, im.normal_ops_s);
+		fo_buf_adds(b, "), successful operations ");
+		add_pct(b, im.success_pct);
+		fo_buf_adds(b, ".</p>");
+		fo_impact_release(&im);
+	}
+	fo_impact_series_free(ms, ns);
+	fo_buf_addf(b, "<p class=\"note\">Steady: the median throughput of the %d intervals before the fault. "
+		       "Drop: the throughput lost while the fault lasted; max drop: in the worst interval until "
+		       "recovery. Recovery: from healing until the throughput stays within %g%% of the steady one "
+		       "for %d intervals. Times are seconds since the workload started.</p></section>\n",
+		    o.steady_intervals, o.band_pct, o.stable_intervals);
+}
+
 static const char *side_name(enum fo_report_side s)
 {
 	return s == FO_REPORT_SIDE_BASELINE ? "baseline" : s == FO_REPORT_SIDE_CONTENDER ? "contender" : "";
@@ -258,6 +360,7 @@ static void render_data(struct fo_buf *out, const struct fo_report_run *runs, si
 			fo_buf_addch(&b, '}');
 		}
 		fo_buf_addch(&b, ']');
+		faults_json(&b, &runs[r]);
 		fo__html_notes_json(&b, &runs[r], n == 1, metrics_wall0(&runs[r]));
 		fo_buf_addch(&b, '}');
 	}
@@ -723,6 +826,8 @@ void fo_report_html_render(const struct fo_report_run *runs, size_t n, const str
 		fo_buf_adds(b, "<p class=\"note\">Latencies over the whole run. MAD: median absolute deviation; "
 			       "IQR: interquartile range (p75 &minus; p25).</p></section>\n");
 	}
+	if (n == 1)
+		faults_section(b, &runs[0]);
 	if (!names.n)
 		fo_buf_adds(
 		    b,

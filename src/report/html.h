@@ -15,7 +15,9 @@
  *
  * The run's notes (testrun.json "notes": a saturated load driver...) open the page as
  * warnings; a saturated driver's seconds, found again in its node's metrics, are shaded
- * on every time chart.
+ * on every time chart. The faults injected (from the history) are shaded too, hatched and
+ * labelled with their kind and nodes, and a table gives each fault's impact on each log
+ * (analysis/impact.h, with its default band and intervals).
  *
  * The page draws its charts with web/report.js, which marks <body data-charts="N"
  * data-drawn="N"> once every chart is rendered (and data-error on a failure), for tests.
@@ -26,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "analysis/impact.h"
 #include "analysis/stats.h"
 #include "report/metrics_load.h"
 #include "report/perf.h"
@@ -54,6 +57,8 @@ struct fo_report_run {
 	const char *metrics_error;	  /* why they could not be read, or NULL */
 	const char *const *notes;	  /* testrun.json "notes"; may be NULL */
 	size_t nnotes;
+	const struct fo_fault_window *faults; /* from the history (analysis/impact.h); may be NULL */
+	size_t nfaults;
 };
 
 /* One row of a baseline-versus-contender comparison: a metric of a series. */
@@ -108,6 +113,8 @@ struct fo_report_run_data {
 	char *metrics_error;	   /* owned; NULL unless the metrics could not be read */
 	char **notes;		   /* owned, from testrun.json */
 	size_t nnotes;
+	struct fo_fault_window *faults; /* owned, from the history */
+	size_t nfaults;
 };
 
 /* True when dir is a run folder (it has a testrun.json). */

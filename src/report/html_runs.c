@@ -1,10 +1,11 @@
 /*
  * html_runs.c: run folders read for reports (report/html.h): which group holds the interval
  * logs, the logs themselves (report/perf.h), the phases from the history (each module's
- * start and end), when the workload started (fallout-shared.log), the test's name and the
- * run's notes (testrun.json), and the node metrics (report/metrics_load.h). Also the
- * hdrtool artifact checker's entry point, which writes the HTML report of a run as it
- * finishes (the run has written its notes to testrun.json by then).
+ * start and end) and its faults (analysis/impact.h), when the workload started
+ * (fallout-shared.log), the test's name and the run's notes (testrun.json), and the node
+ * metrics (report/metrics_load.h). Also the hdrtool artifact checker's entry point, which
+ * writes the HTML report of a run as it finishes (the run has written its notes to
+ * testrun.json by then).
  *
  * A report must not be lost to a damaged side file: a missing or unreadable history,
  * shared log, testrun.json or metrics file costs the phases, the time alignment, the
@@ -296,6 +297,8 @@ int fo_report_run_load(struct fo_report_run_data *d, const char *run_dir, const 
 		/* A history that cannot be read costs the phases, not the report. */
 		if (fo_report_load_phases(path.s, &d->phases, &d->nphases, &perr) != 0)
 			d->nphases = 0;
+		if (fo_impact_load_faults(path.s, &d->faults, &d->nfaults, NULL) != 0)
+			d->nfaults = 0;
 		d->label = base_name(run_dir);
 		d->run = (struct fo_report_run){
 		    .label = d->label,
@@ -307,6 +310,8 @@ int fo_report_run_load(struct fo_report_run_data *d, const char *run_dir, const 
 		    .metrics_error = d->metrics_error,
 		    .notes = (const char *const *)d->notes,
 		    .nnotes = d->nnotes,
+		    .faults = d->faults,
+		    .nfaults = d->nfaults,
 		};
 	}
 	fo_buf_release(&g);
@@ -326,6 +331,7 @@ void fo_report_run_release(struct fo_report_run_data *d)
 	fo_metrics_release(&d->metrics);
 	fo_free(d->metrics_error);
 	free_notes(d->notes, d->nnotes);
+	fo_impact_faults_free(d->faults, d->nfaults);
 	*d = (struct fo_report_run_data){0};
 }
 
@@ -345,6 +351,10 @@ int fo_report_html_for_group(const struct fo_perf *perf, const char *run_dir, co
 	size_t nphases = 0;
 	if (fo_report_load_phases(hp.s, &phases, &nphases, NULL) != 0)
 		nphases = 0;
+	struct fo_fault_window *faults = NULL;
+	size_t nfaults = 0;
+	if (fo_impact_load_faults(hp.s, &faults, &nfaults, NULL) != 0)
+		nfaults = 0;
 	struct fo_report_run run = {
 	    .label = label,
 	    .perf = perf,
@@ -355,6 +365,8 @@ int fo_report_html_for_group(const struct fo_perf *perf, const char *run_dir, co
 	    .metrics_error = metrics_error,
 	    .notes = (const char *const *)notes,
 	    .nnotes = nnotes,
+	    .faults = faults,
+	    .nfaults = nfaults,
 	};
 	struct fo_html_opts o = {.title = title};
 	struct fo_buf path = FO_BUF_INIT;
@@ -362,6 +374,7 @@ int fo_report_html_for_group(const struct fo_perf *perf, const char *run_dir, co
 	int rc = fo_report_html(&run, 1, &o, path.s, err);
 	fo_buf_release(&path);
 	fo_report_phases_free(phases, nphases);
+	fo_impact_faults_free(faults, nfaults);
 	fo_buf_release(&hp);
 	fo_free(title);
 	fo_free(label);

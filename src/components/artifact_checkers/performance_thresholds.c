@@ -4,25 +4,24 @@
  * `errors < 0.1%`), judged on the client group's interval logs (report/perf.h) and
  * printed as a verdict table; a broken limit fails the run, so CI gets a one-line gate.
  *
- * A limit is `[series:] metric op value[unit]`. Every limit is parsed when the definition
- * is checked (the validate hook), so a typo is reported with its line and column before
- * anything runs; at the end of the run the same parser reads it again.
+ * A limit is `[series:] metric op value[unit]` (limits.h, shared with fault_impact). Every
+ * limit is parsed when the definition is checked (the validate hook), so a typo is
+ * reported with its line and column before anything runs; at the end of the run the same
+ * parser reads it again.
  */
 #include "util/common.h"
 
-#include <ctype.h>
 #include <math.h>
 
+#include "components/artifact_checkers/limits.h"
 #include "components/component.h"
 #include "engine/run.h"
 #include "report/perf.h"
 #include "spec/props.h"
-#include "spec/yaml.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/diag.h"
 #include "util/err.h"
-#include "util/strutil.h"
 
 static const struct fo_prop props[] = {
 	{
@@ -41,338 +40,36 @@ static const struct fo_prop props[] = {
 	{0},
 };
 
-/* ---- limits ---- */
+/* ---- limits (limits.h) ---- */
 
-enum mkind { MK_COUNT, MK_RATE, MK_ERRORS, MK_LATENCY, MK_DURATION };
+enum mkind { MK_COUNT = FO_LIMIT_COUNT, MK_RATE = FO_LIMIT_RATE, MK_ERRORS = FO_LIMIT_ERRORS,
+	     MK_LATENCY = FO_LIMIT_LATENCY, MK_DURATION = FO_LIMIT_DURATION };
 enum stat { ST_NONE, ST_MIN, ST_MEAN, ST_PCT, ST_MAX };
 
-static const struct metric {
-	const char *name;
-	enum mkind kind;
-	enum stat stat;
-	double pct;
-} metrics[] = {
-	{"count", MK_COUNT, ST_NONE, 0},     {"throughput", MK_RATE, ST_NONE, 0}, {"ops", MK_RATE, ST_NONE, 0},
-	{"errors", MK_ERRORS, ST_NONE, 0},   {"min", MK_LATENCY, ST_MIN, 0},      {"mean", MK_LATENCY, ST_MEAN, 0},
-	{"avg", MK_LATENCY, ST_MEAN, 0},     {"p50", MK_LATENCY, ST_PCT, 50},     {"median", MK_LATENCY, ST_PCT, 50},
-	{"p90", MK_LATENCY, ST_PCT, 90},     {"p95", MK_LATENCY, ST_PCT, 95},     {"p99", MK_LATENCY, ST_PCT, 99},
-	{"p999", MK_LATENCY, ST_PCT, 99.9},  {"p99.9", MK_LATENCY, ST_PCT, 99.9}, {"p9999", MK_LATENCY, ST_PCT, 99.99},
-	{"p99.99", MK_LATENCY, ST_PCT, 99.99}, {"max", MK_LATENCY, ST_MAX, 0},   {"duration", MK_DURATION, ST_NONE, 0},
+static const struct fo_limit_metric metrics[] = {
+	{"count", FO_LIMIT_COUNT, ST_NONE, 0},	    {"throughput", FO_LIMIT_RATE, ST_NONE, 0},
+	{"ops", FO_LIMIT_RATE, ST_NONE, 0},	    {"errors", FO_LIMIT_ERRORS, ST_NONE, 0},
+	{"min", FO_LIMIT_LATENCY, ST_MIN, 0},	    {"mean", FO_LIMIT_LATENCY, ST_MEAN, 0},
+	{"avg", FO_LIMIT_LATENCY, ST_MEAN, 0},	    {"p50", FO_LIMIT_LATENCY, ST_PCT, 50},
+	{"median", FO_LIMIT_LATENCY, ST_PCT, 50},   {"p90", FO_LIMIT_LATENCY, ST_PCT, 90},
+	{"p95", FO_LIMIT_LATENCY, ST_PCT, 95},	    {"p99", FO_LIMIT_LATENCY, ST_PCT, 99},
+	{"p999", FO_LIMIT_LATENCY, ST_PCT, 99.9},   {"p99.9", FO_LIMIT_LATENCY, ST_PCT, 99.9},
+	{"p9999", FO_LIMIT_LATENCY, ST_PCT, 99.99}, {"p99.99", FO_LIMIT_LATENCY, ST_PCT, 99.99},
+	{"max", FO_LIMIT_LATENCY, ST_MAX, 0},	    {"duration", FO_LIMIT_DURATION, ST_NONE, 0},
 };
 
-static const struct unit {
-	const char *name;
-	enum mkind kind;
-	double scale; /* to ns (latency) or s (duration) */
-} units[] = {
-	{"ns", MK_LATENCY, 1},       {"us", MK_LATENCY, 1e3},    {"\xc2\xb5s", MK_LATENCY, 1e3},
-	{"ms", MK_LATENCY, 1e6},     {"s", MK_LATENCY, 1e9},     {"ms", MK_DURATION, 1e-3},
-	{"s", MK_DURATION, 1},       {"m", MK_DURATION, 60},     {"min", MK_DURATION, 60},
-	{"h", MK_DURATION, 3600},
+static const struct fo_limit_syntax syntax = {
+	.metrics = metrics,
+	.nmetrics = FO_ARRAY_LEN(metrics),
+	.metric_list = "count, throughput, errors, min, mean, p50, p90, p95, p99, p999, p9999, max or duration",
+	.series = true,
+	.example = "'read: p99 < 2ms'",
 };
-
-enum op { OP_LT, OP_LE, OP_GT, OP_GE };
-
-/* One parsed limit. */
-struct limit {
-	char *text;                /* as the user wrote it (owned) */
-	char *sel;                 /* series selector (owned); NULL: every series */
-	const struct metric *m;
-	enum op op;
-	double value;              /* in ns (latency), s (duration), ops/s, a count or a percentage */
-	bool percent;              /* errors as a share of all operations */
-	const char *unit;          /* the unit written (latency, duration), for the measured value */
-	double unit_scale;
-};
-
-/* Where a limit's text is in the user's file: column of each byte offset. */
-struct where {
-	struct fo_pos pos;         /* of byte 0 */
-	size_t split;              /* offsets from here on are at pos2 + (off - split) */
-	struct fo_pos pos2;
-	bool has_pos;
-};
-
-static struct fo_pos where_at(const struct where *w, size_t off)
-{
-	struct fo_pos p = off >= w->split ? w->pos2 : w->pos;
-	size_t rel = off >= w->split ? off - w->split : off;
-	if (w->has_pos && p.col > 0)
-		p.col += (int)rel;
-	return p;
-}
-
-static bool word_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '.' || c == '_';
-}
-
-/*
- * Parses limit text s into *l. On a mistake returns false with the reason in why (and its
- * byte offset in *at).
- */
-static bool parse_limit(const char *s, struct limit *l, struct fo_buf *why, size_t *at)
-{
-	*l = (struct limit){0};
-	size_t n = strlen(s);
-	const char *opc = strpbrk(s, "<>");
-	if (!opc) {
-		const char *eq = strchr(s, '=');
-		*at = eq ? (size_t)(eq - s) : n;
-		fo_buf_adds(why, eq ? "'=' is not a comparison: use <, <=, > or >="
-				    : "no comparison: a limit reads `[series:] metric < value` (or <=, >, >=)");
-		return false;
-	}
-	size_t o = (size_t)(opc - s);
-	/* The metric: the word just before the comparison. */
-	size_t me = o;
-	while (me > 0 && isspace((unsigned char)s[me - 1]))
-		me--;
-	size_t mb = me;
-	while (mb > 0 && word_char(s[mb - 1]))
-		mb--;
-	if (mb == me) {
-		*at = o;
-		fo_buf_adds(why, "no metric before the comparison (count, throughput, errors, min, mean, p50, p90, p95, "
-				 "p99, p999, p9999, max or duration)");
-		return false;
-	}
-	char *mname = fo_strndup(s + mb, me - mb);
-	for (size_t i = 0; i < FO_ARRAY_LEN(metrics); i++)
-		if (strcasecmp(metrics[i].name, mname) == 0)
-			l->m = &metrics[i];
-	if (!l->m) {
-		const char *names[FO_ARRAY_LEN(metrics)];
-		for (size_t i = 0; i < FO_ARRAY_LEN(metrics); i++)
-			names[i] = metrics[i].name;
-		const char *sug = fo_suggest(mname, names, FO_ARRAY_LEN(metrics));
-		*at = mb;
-		fo_buf_addf(why, "unknown metric '%s'", mname);
-		if (sug)
-			fo_buf_addf(why, " (did you mean '%s'?)", sug);
-		else
-			fo_buf_adds(why, " (count, throughput, errors, min, mean, p50, p90, p95, p99, p999, p9999, max "
-					 "or duration)");
-		fo_free(mname);
-		return false;
-	}
-	fo_free(mname);
-	/* The series: everything before a ':' that comes before the metric. */
-	size_t sb = 0, se = mb;
-	while (se > 0 && isspace((unsigned char)s[se - 1]))
-		se--;
-	if (se > 0) {
-		if (s[se - 1] != ':') {
-			*at = se - 1;
-			fo_buf_adds(why, "expected ':' between the series and the metric (`series: metric < value`)");
-			return false;
-		}
-		se--;
-		while (sb < se && isspace((unsigned char)s[sb]))
-			sb++;
-		while (se > sb && isspace((unsigned char)s[se - 1]))
-			se--;
-		if (se == sb) {
-			*at = sb;
-			fo_buf_adds(why, "no series before ':' (a series name, a tag, or *)");
-			return false;
-		}
-		if (!(se - sb == 1 && s[sb] == '*'))
-			l->sel = fo_strndup(s + sb, se - sb);
-	}
-	/* The comparison. */
-	size_t v = o + 1;
-	bool lt = s[o] == '<';
-	bool eq = s[v] == '=';
-	if (eq)
-		v++;
-	l->op = lt ? (eq ? OP_LE : OP_LT) : (eq ? OP_GE : OP_GT);
-	if (s[v] == '<' || s[v] == '>' || s[v] == '=') {
-		*at = v;
-		fo_buf_adds(why, "unknown comparison: use <, <=, > or >=");
-		return false;
-	}
-	/* The value: a number, then a unit. */
-	while (isspace((unsigned char)s[v]))
-		v++;
-	size_t nb = v;
-	while (isdigit((unsigned char)s[v]))
-		v++;
-	if (s[v] == '.') {
-		v++;
-		while (isdigit((unsigned char)s[v]))
-			v++;
-	}
-	double num;
-	char *digits = fo_strndup(s + nb, v - nb);
-	bool ok = v > nb && !(v - nb == 1 && s[nb] == '.') && fo_parse_double(digits, &num);
-	fo_free(digits);
-	if (!ok) {
-		*at = nb;
-		fo_buf_adds(why, nb < n ? "the value must be a number (with a unit for times)" : "no value after the comparison");
-		return false;
-	}
-	while (isspace((unsigned char)s[v]))
-		v++;
-	size_t ub = v, ue = n;
-	while (ue > ub && isspace((unsigned char)s[ue - 1]))
-		ue--;
-	char *unit = fo_strndup(s + ub, ue - ub);
-	enum mkind k = l->m->kind;
-	ok = true;
-	if (k == MK_LATENCY || k == MK_DURATION) {
-		const struct unit *u = NULL;
-		for (size_t i = 0; i < FO_ARRAY_LEN(units); i++)
-			if (units[i].kind == k && strcmp(units[i].name, unit) == 0)
-				u = &units[i];
-		if (!u) {
-			ok = false;
-			if (!*unit)
-				fo_buf_addf(why, "%s needs a unit (%s)", k == MK_LATENCY ? "a latency" : "a duration",
-					    k == MK_LATENCY ? "ns, us, ms or s" : "ms, s, m or h");
-			else
-				fo_buf_addf(why, "unknown unit '%s' for %s (use %s)", unit,
-					    k == MK_LATENCY ? "a latency" : "a duration",
-					    k == MK_LATENCY ? "ns, us, ms or s" : "ms, s, m or h");
-		} else {
-			l->unit = u->name;
-			l->unit_scale = u->scale;
-			l->value = num * u->scale;
-		}
-	} else if (k == MK_ERRORS && strcmp(unit, "%") == 0) {
-		l->percent = true;
-		l->value = num;
-	} else if (k == MK_RATE && (strcmp(unit, "/s") == 0 || strcmp(unit, "op/s") == 0 || strcmp(unit, "ops/s") == 0)) {
-		l->value = num;
-	} else if (*unit) {
-		ok = false;
-		fo_buf_addf(why, "unexpected '%s' after the value: %s takes %s", unit, l->m->name,
-			    k == MK_ERRORS ? "a count or a percentage (0.1%)"
-			    : k == MK_RATE ? "operations per second (a plain number)"
-					   : "a plain number");
-	} else {
-		l->value = num;
-	}
-	fo_free(unit);
-	if (!ok) {
-		*at = ub;
-		return false;
-	}
-	l->text = fo_strdup(s);
-	return true;
-}
-
-static void limit_release(struct limit *l)
-{
-	fo_free(l->text);
-	fo_free(l->sel);
-	*l = (struct limit){0};
-}
-
-/* One limit as the user wrote it: its text, and where each byte of it is. */
-struct entry {
-	char *text;                /* owned */
-	struct where w;
-};
-
-/*
- * The entries of the thresholds value: a list whose items are strings or one-pair maps
- * (`- read: p99 < 2ms` unquoted is YAML for {read: "p99 < 2ms"}), or one string of
- * comma-separated limits. Adds a diagnostic to d (when not NULL) for anything else.
- * Returns an owned array (*n entries).
- */
-static struct entry *entries(const struct fo_propset *ps, const struct fo_propval *v, const char *who,
-			     size_t *n, struct fo_diags *d)
-{
-	struct entry *e = NULL;
-	size_t k = 0, cap = 0;
-	const struct fo_ynode *node = v->node;
-	*n = 0;
-	if (!node)
-		return NULL;
-	const struct fo_ynode *one[1] = {node};
-	const struct fo_ynode *const *items = node->kind == FO_YSEQ ? (const struct fo_ynode *const *)node->items : one;
-	size_t nitems = node->kind == FO_YSEQ ? node->nitems : 1;
-	for (size_t i = 0; i < nitems; i++) {
-		const struct fo_ynode *it = items[i];
-		if (it->kind == FO_YSCALAR && !fo_ynode_is_null(it)) {
-			/* Several limits may share one string, separated by commas. */
-			const char *s = it->str;
-			while (*s) {
-				const char *c = strchr(s, ',');
-				size_t len = c ? (size_t)(c - s) : strlen(s);
-				size_t b = 0;
-				while (b < len && isspace((unsigned char)s[b]))
-					b++;
-				size_t t = len;
-				while (t > b && isspace((unsigned char)s[t - 1]))
-					t--;
-				if (t > b) {
-					FO_GROW(e, cap, k + 1);
-					struct fo_pos p = it->pos;
-					p.col += (int)(s + b - it->str) + (it->quoted ? 1 : 0);
-					e[k++] = (struct entry){.text = fo_strndup(s + b, t - b),
-								.w = {.pos = p, .split = SIZE_MAX, .has_pos = true}};
-				}
-				s += len + (c ? 1 : 0);
-			}
-		} else if (it->kind == FO_YMAP && it->npairs == 1 && it->pairs[0].value->kind == FO_YSCALAR) {
-			const struct fo_ypair *pr = &it->pairs[0];
-			struct fo_buf t = FO_BUF_INIT;
-			fo_buf_addf(&t, "%s: ", pr->key->str);
-			size_t split = t.len;
-			fo_buf_adds(&t, fo_ynode_is_null(pr->value) ? "" : pr->value->str);
-			struct fo_pos p1 = pr->key->pos, p2 = pr->value->pos;
-			p1.col += pr->key->quoted ? 1 : 0;
-			p2.col += pr->value->quoted ? 1 : 0;
-			FO_GROW(e, cap, k + 1);
-			e[k++] = (struct entry){.text = fo_buf_detach(&t, NULL),
-						.w = {.pos = p1, .split = split, .pos2 = p2, .has_pos = true}};
-		} else if (d) {
-			fo_diags_error(d, &it->pos,
-				       "each limit in 'thresholds' of artifact checker '%s' must be a string such as "
-				       "'read: p99 < 2ms', not %s",
-				       who, fo_ynode_describe(it));
-		}
-	}
-	if (k == 0 && d && (node->kind != FO_YSEQ || nitems == 0))
-		fo_diags_error(d, &node->pos, "'thresholds' of artifact checker '%s' needs at least one limit, such as "
-					      "'p99 < 2ms'",
-			       who);
-	FO_UNUSED(ps);
-	*n = k;
-	return e;
-}
-
-static void entries_free(struct entry *e, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		fo_free(e[i].text);
-	fo_free(e);
-}
 
 /* Every limit parses; a mistake is reported at its column. */
 static void validate(const struct fo_propset *ps, struct fo_diags *d)
 {
-	const char *who = ps->alias ? ps->alias : ps->comp->name;
-	const struct fo_propval *v = fo_props_get(ps, "thresholds");
-	if (!v || !v->set)
-		return;
-	size_t n;
-	struct entry *e = entries(ps, v, who, &n, d);
-	for (size_t i = 0; i < n; i++) {
-		struct limit l;
-		struct fo_buf why = FO_BUF_INIT;
-		size_t at = 0;
-		if (!parse_limit(e[i].text, &l, &why, &at)) {
-			struct fo_pos p = where_at(&e[i].w, at);
-			fo_diags_error(d, &p, "invalid limit '%s' in 'thresholds' of artifact checker '%s': %s", e[i].text,
-				       who, why.s);
-		}
-		limit_release(&l);
-		fo_buf_release(&why);
-	}
-	entries_free(e, n);
+	fo_limits_validate(ps, "thresholds", &syntax, d);
 }
 
 /* ---- judging ---- */
@@ -397,43 +94,14 @@ static void add_row(struct table *t, const char *limit, const char *series, cons
 		t->broken++;
 }
 
-static bool holds(double measured, enum op op, double limit)
-{
-	switch (op) {
-	case OP_LT:
-		return measured < limit;
-	case OP_LE:
-		return measured <= limit;
-	case OP_GT:
-		return measured > limit;
-	case OP_GE:
-		return measured >= limit;
-	}
-	return false;
-}
-
-/* A number without useless decimals: "50000", "1.5", "0.001". */
-static void fmt_num(char *out, size_t n, double v)
-{
-	snprintf(out, n, "%.3f", v);
-	char *dot = strchr(out, '.');
-	if (!dot)
-		return;
-	char *end = out + strlen(out);
-	while (end > dot + 1 && end[-1] == '0')
-		*--end = '\0';
-	if (end == dot + 1)
-		*dot = '\0';
-}
-
 /* The measured value of l on series s, in l's units, and its text. */
-static double measure(const struct limit *l, const struct fo_perf_series *s, char *text, size_t n)
+static double measure(const struct fo_limit *l, const struct fo_perf_series *s, char *text, size_t n)
 {
 	struct fo_perf_summary sum;
 	fo_perf_summarize(s, &sum);
 	const struct fo_hdr *h = &s->total;
 	double v = 0;
-	switch (l->m->kind) {
+	switch ((enum mkind)l->m->kind) {
 	case MK_COUNT:
 		v = (double)sum.count;
 		snprintf(text, n, "%lld", (long long)sum.count);
@@ -447,7 +115,7 @@ static double measure(const struct limit *l, const struct fo_perf_series *s, cha
 		snprintf(text, n, "%.3f %s", v / l->unit_scale, l->unit);
 		return v;
 	case MK_LATENCY:
-		switch (l->m->stat) {
+		switch ((enum stat)l->m->stat) {
 		case ST_MIN:
 			v = (double)fo_hdr_min(h);
 			break;
@@ -490,7 +158,7 @@ static int pick_rule(const struct fo_perf *p, const char *sel)
 	return -1;
 }
 
-static void no_series(struct table *t, const struct limit *l, const struct fo_perf *p, const char *group)
+static void no_series(struct table *t, const struct fo_limit *l, const struct fo_perf *p, const char *group)
 {
 	struct fo_buf m = FO_BUF_INIT;
 	fo_buf_addf(&m, "no series '%s' (", l->sel ? l->sel : "*");
@@ -506,7 +174,7 @@ static void no_series(struct table *t, const struct limit *l, const struct fo_pe
 }
 
 /* Judges an errors limit on each file name (base) the selector picks. */
-static void judge_errors(struct table *t, const struct limit *l, const struct fo_perf *p, const char *group)
+static void judge_errors(struct table *t, const struct fo_limit *l, const struct fo_perf *p, const char *group)
 {
 	int by = l->sel ? pick_rule(p, l->sel) : 3;
 	if (by < 0 || p->n == 0) {
@@ -533,19 +201,19 @@ static void judge_errors(struct table *t, const struct limit *l, const struct fo
 		if (l->percent) {
 			v = all ? 100.0 * (double)errs / (double)all : 0;
 			char num[64];
-			fmt_num(num, sizeof(num), v);
+			fo_limit_fmt_num(num, sizeof(num), v);
 			snprintf(text, sizeof(text), "%s%% (%lld of %lld)", num, (long long)errs, (long long)all);
 		} else {
 			v = (double)errs;
 			snprintf(text, sizeof(text), "%lld", (long long)errs);
 		}
-		add_row(t, l->text, base, text, holds(v, l->op, l->value) ? "ok" : "BROKEN");
+		add_row(t, l->text, base, text, fo_limit_holds(v, l->op, l->value) ? "ok" : "BROKEN");
 	}
 }
 
-static void judge(struct table *t, const struct limit *l, const struct fo_perf *p, const char *group)
+static void judge(struct table *t, const struct fo_limit *l, const struct fo_perf *p, const char *group)
 {
-	if (l->m->kind == MK_ERRORS) {
+	if ((enum mkind)l->m->kind == MK_ERRORS) {
 		judge_errors(t, l, p, group);
 		return;
 	}
@@ -558,8 +226,8 @@ static void judge(struct table *t, const struct limit *l, const struct fo_perf *
 			continue;
 		char text[128];
 		double v = measure(l, s, text, sizeof(text));
-		bool ok = holds(v, l->op, l->value);
-		if (l->m->kind != MK_COUNT && fo_hdr_total(&s->total) == 0) {
+		bool ok = fo_limit_holds(v, l->op, l->value);
+		if ((enum mkind)l->m->kind != MK_COUNT && fo_hdr_total(&s->total) == 0) {
 			snprintf(text, sizeof(text), "no values");
 			ok = false;
 		}
@@ -595,7 +263,6 @@ static void table_print(const struct table *t, size_t nlimits, struct fo_buf *ms
 static int check(const struct fo_propset *ps, struct fo_run *r, bool *passed, struct fo_buf *msg,
 		 struct fo_err *err)
 {
-	const char *who = ps->alias ? ps->alias : ps->comp->name;
 	const char *gname = fo_props_str(ps, "client_group", "client");
 	struct fo_rgroup *g = fo_run_group(r, gname);
 	if (!g) {
@@ -604,31 +271,16 @@ static int check(const struct fo_propset *ps, struct fo_run *r, bool *passed, st
 		return 0;
 	}
 	size_t ne = 0;
-	const struct fo_propval *v = fo_props_get(ps, "thresholds");
-	struct entry *e = v && v->set ? entries(ps, v, who, &ne, NULL) : NULL;
-	struct limit *ls = fo_calloc(ne + 1, sizeof(*ls));
-	for (size_t i = 0; i < ne; i++) {
-		struct fo_buf why = FO_BUF_INIT;
-		size_t at;
-		if (!parse_limit(e[i].text, &ls[i], &why, &at)) {
-			/* Validation refuses these; a definition that skipped it still fails clearly. */
-			int rc = fo_err_set(err, FO_EDEFINITION, "invalid limit '%s': %s", e[i].text, why.s);
-			fo_buf_release(&why);
-			for (size_t k = 0; k <= i; k++)
-				limit_release(&ls[k]);
-			fo_free(ls);
-			entries_free(e, ne);
-			return rc;
-		}
-		fo_buf_release(&why);
-	}
-	entries_free(e, ne);
+	struct fo_limit *ls = NULL;
+	int rc = fo_limits_load(ps, "thresholds", &syntax, &ls, &ne, err);
+	if (rc)
+		return rc;
 
 	struct fo_buf dir = FO_BUF_INIT;
 	fo_buf_addf(&dir, "%s/%s", fo_run_dir(r), g->spec->name);
 	struct fo_perf p;
 	struct fo_err e2 = {0};
-	int rc = fo_perf_load_group(&p, dir.s, NULL, &e2);
+	rc = fo_perf_load_group(&p, dir.s, NULL, &e2);
 	fo_buf_release(&dir);
 	if (rc) {
 		*passed = false;
@@ -647,9 +299,7 @@ static int check(const struct fo_propset *ps, struct fo_run *r, bool *passed, st
 		fo_free(t.v);
 		fo_perf_release(&p);
 	}
-	for (size_t i = 0; i < ne; i++)
-		limit_release(&ls[i]);
-	fo_free(ls);
+	fo_limits_free(ls, ne);
 	return 0;
 }
 

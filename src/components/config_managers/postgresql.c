@@ -462,10 +462,14 @@ static int configure_primary(const struct pg *c, struct fo_node *n, struct fo_er
 	fo_buf_adds(&hba, "\n# fallout: the nodes connect over the loopback network\n"
 			  "host    all            all    127.0.0.0/8    trust\n"
 			  "host    replication    all    127.0.0.0/8    trust\n");
+	/* Nodes in network namespaces: every host of the nodes' own subnet (other groups'
+	 * clients and fallout itself on the hub are there too). */
+	bool own_net = false;
 	for (size_t i = 0; i < g->n; i++)
-		if (!fo_starts_with(g->nodes[i].address, "127."))
-			fo_buf_addf(&hba, "host    all    all    %s/32    trust\nhost    replication    all    %s/32    trust\n",
-				    g->nodes[i].address, g->nodes[i].address);
+		own_net |= !fo_starts_with(g->nodes[i].address, "127.");
+	if (own_net)
+		fo_buf_adds(&hba, "host    all            all    samenet        trust\n"
+				  "host    replication    all    samenet        trust\n");
 	if (!rc)
 		rc = append(n, "data/postgresql.conf", conf.s, err);
 	if (!rc)

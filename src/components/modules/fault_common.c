@@ -80,9 +80,11 @@ static void group_node(struct fo_buf *b, const struct fo_node *n)
 /*
  * Runs argv to its end (at most TOOL_TIMEOUT_NS) in a process group of its own, with
  * input (may be NULL) on its standard input, and logs the command and its output to n's
- * log. Returns 0 when it exited 0, else FO_EIO with its output in err.
+ * log; with output, its output is also appended there. Returns 0 when it exited 0, else
+ * FO_EIO with its output in err.
  */
-static int tool(struct fo_node *n, const char *const *argv, const char *input, struct fo_err *err)
+static int tool(struct fo_node *n, const char *const *argv, const char *input, struct fo_buf *output,
+		struct fo_err *err)
 {
 	struct fo_buf line = FO_BUF_INIT, out = FO_BUF_INIT;
 	fo_buf_init(&out, TOOL_OUTPUT_MAX);
@@ -174,6 +176,8 @@ static int tool(struct fo_node *n, const char *const *argv, const char *input, s
 			fo_buf_truncate(&out, out.len - 1);
 		if (out.len)
 			fo_info(n->log, "%s", out.s);
+		if (output)
+			fo_buf_add(output, out.s, out.len);
 		if (timed_out)
 			rc = fo_err_set(err, FO_EIO, "'%s' did not finish in %llds", line.s,
 					(long long)(TOOL_TIMEOUT_NS / NS_PER_S));
@@ -207,8 +211,9 @@ static int candidates(struct fo_fault *f, struct fo_rgroup *g, struct fo_node **
 		int64_t o;
 		if (!fo_parse_i64(ords->list[i], &o) || o < 0 || (uint64_t)o >= g->n) {
 			fo_free(want);
-			return fo_err_set(err, FO_EINVAL, "node ordinal '%s' is out of range: group '%s' has %zu node%s",
-					  ords->list[i], g->spec->name, g->n, g->n == 1 ? "" : "s");
+			return fo_err_set(err, FO_EINVAL,
+					  "node ordinal '%s' is out of range: group '%s' has %zu node%s", ords->list[i],
+					  g->spec->name, g->n, g->n == 1 ? "" : "s");
 		}
 		want[o] = true;
 	}
@@ -225,8 +230,8 @@ static int candidates(struct fo_fault *f, struct fo_rgroup *g, struct fo_node **
 static int choose(struct fo_fault *f, struct fo_rgroup *g, struct fo_err *err)
 {
 	const struct fo_propset *ps = f->m->props;
-	struct fo_node **cand;
-	size_t nc;
+	struct fo_node **cand = NULL;
+	size_t nc = 0;
 	int rc = candidates(f, g, &cand, &nc, err);
 	if (rc)
 		return rc;
@@ -384,8 +389,8 @@ static int network(struct fo_fault *f, struct fo_node *n, struct fo_buf *ns, str
 		rc = fo_err_set(&e, FO_EINVAL, "the provisioner gave no usable namespace and interface");
 	if (rc)
 		return fo_err_set(err, rc,
-				  "%s on %s/%s needs a node with a network namespace of its own (provisioner netns), "
-				  "and fallout never changes this machine's own network: %s",
+				  "%s needs nodes with a network namespace of their own (provisioner netns), and "
+				  "%s/%s has none (%s); fallout never changes this machine's own network",
 				  f->ops->verb, n->group->spec->name, n->name, e.msg);
 	return 0;
 }
@@ -414,11 +419,12 @@ int fo_fault_nft(struct fo_fault *f, struct fo_node *n, const char *chains, stru
 			rc = ledger_failed(n, "an nftables table", err);
 	}
 	if (!rc) {
-		push_heal(f, (struct heal){.kind = H_NFT, .node = n, .netns = fo_strdup(ns.s), .name = fo_strdup(table.s)});
+		push_heal(f, (struct heal){.kind = H_NFT, .node = n, .netns = fo_strdup(ns.s),
+					   .name = fo_strdup(table.s)});
 		fo_buf_addf(&text, "table inet %s {\n%s\n}\n", table.s, chains);
 		fo_info(n->log, "fault: nftables table in network namespace %s:\n%s", ns.s, text.s);
 		const char *argv[] = {"ip", "netns", "exec", ns.s, "nft", "-f", "-", NULL};
-		rc = tool(n, argv, text.s, err);
+		rc = tool(n, argv, text.s, NULL, err);
 	}
 	fo_buf_release(&ns);
 	fo_buf_release(&dev);
@@ -434,27 +440,40 @@ int fo_fault_tc(struct fo_fault *f, struct fo_node *n, const char *const *qdisc,
 	if (!rc && fo_ledger_tc(fo_run_ledger(f->m->run), ns.s, dev.s) != 0)
 		rc = ledger_failed(n, "a qdisc", err);
 	if (!rc) {
-		push_heal(f, (struct heal){.kind = H_TC, .node = n, .netns = fo_strdup(ns.s), .name = fo_strdup(dev.s)});
+		push_heal(f, (struct heal){.kind = H_TC, .node = n, .netns = fo_strdup(ns.s),
+					   .name = fo_strdup(dev.s)});
 		const char *argv[32] = {"tc", "-n", ns.s, "qdisc", "add", "dev", dev.s, "root"};
 		size_t k = 8;
 		for (size_t i = 0; qdisc[i] && k < FO_ARRAY_LEN(argv) - 1; i++)
 			argv[k++] = qdisc[i];
 		argv[k] = NULL;
-		rc = tool(n, argv, NULL, err);
+		rc = tool(n, argv, NULL, NULL, err);
 	}
 	fo_buf_release(&ns);
 	fo_buf_release(&dev);
 	return rc;
 }
 
-/* True if network namespace netns is gone (and took its tables and qdiscs with it). */
-static bool netns_gone(const char *netns)
+/*
+ * After a failed delete: true if there is nothing left to delete (the namespace is gone
+ * and took its tables and qdiscs with it; the table was never made; the device has its
+ * default root qdisc, handle 0:, back).
+ */
+static bool nothing_left(const struct heal *h)
 {
-	struct fo_buf p = FO_BUF_INIT;
-	fo_buf_addf(&p, "/run/netns/%s", netns);
+	struct fo_buf p = FO_BUF_INIT, out = FO_BUF_INIT;
+	fo_buf_addf(&p, "/run/netns/%s", h->netns);
 	struct stat st;
 	bool gone = lstat(p.s, &st) < 0 && errno == ENOENT;
+	if (!gone && h->kind == H_NFT) {
+		const char *argv[] = {"ip", "netns", "exec", h->netns, "nft", "list", "table", "inet", h->name, NULL};
+		gone = tool(h->node, argv, NULL, NULL, NULL) != 0;
+	} else if (!gone) {
+		const char *argv[] = {"tc", "-n", h->netns, "qdisc", "show", "dev", h->name, "root", NULL};
+		gone = tool(h->node, argv, NULL, &out, NULL) != 0 || strstr(out.s, " 0: root") != NULL;
+	}
 	fo_buf_release(&p);
+	fo_buf_release(&out);
 	return gone;
 }
 
@@ -473,8 +492,8 @@ static int heal_one(struct fo_fault *f, struct heal *h, struct fo_buf *detail, s
 	}
 	case H_NFT: {
 		const char *argv[] = {"ip", "netns", "exec", h->netns, "nft", "delete", "table", "inet", h->name, NULL};
-		rc = tool(h->node, argv, NULL, err);
-		if (rc && netns_gone(h->netns))
+		rc = tool(h->node, argv, NULL, NULL, err);
+		if (rc && nothing_left(h))
 			rc = 0;
 		if (!rc)
 			fo_ledger_gone_nft(l, h->netns, h->name);
@@ -482,8 +501,8 @@ static int heal_one(struct fo_fault *f, struct heal *h, struct fo_buf *detail, s
 	}
 	case H_TC: {
 		const char *argv[] = {"tc", "-n", h->netns, "qdisc", "del", "dev", h->name, "root", NULL};
-		rc = tool(h->node, argv, NULL, err);
-		if (rc && netns_gone(h->netns))
+		rc = tool(h->node, argv, NULL, NULL, err);
+		if (rc && nothing_left(h))
 			rc = 0;
 		if (!rc)
 			fo_ledger_gone_tc(l, h->netns, h->name);
@@ -700,8 +719,8 @@ void fo_fault_validate(const struct fo_propset *ps, struct fo_diags *d)
 				all = true;
 			else if (!fo_parse_i64(v->list[i], &n) || n < 0)
 				fo_diags_error(d, pos,
-					       "property 'target.ordinals' of module '%s' must list node numbers (from 0) "
-					       "or 'all', not '%s'",
+					       "property 'target.ordinals' of module '%s' must list node numbers "
+					       "(from 0) or 'all', not '%s'",
 					       who, v->list[i]);
 			else
 				listed++;

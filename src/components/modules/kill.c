@@ -42,8 +42,8 @@ static int inject(struct fo_fault *f, struct fo_buf *detail, struct fo_err *err)
 			if (!rc && after && after->set)
 				fo_fault_restart_later(f, t[i], svcs[k].name);
 			if (!rc)
-				fo_buf_addf(detail, "%s%s (process group %d) on %s", detail->len ? "; " : "", svcs[k].name,
-					    (int)svcs[k].pgid, t[i]->name);
+				fo_buf_addf(detail, "%s%s (process group %d) on %s", detail->len ? "; " : "",
+					    svcs[k].name, (int)svcs[k].pgid, t[i]->name);
 		}
 		fo_free(svcs);
 	}
@@ -69,8 +69,9 @@ const struct fo_component fo_module_kill = {
 		"of the node (the name its configuration manager gave it, e.g. `redis`); unset, every "
 		"service of the node is killed. A killed service is expected to end: it does not fail "
 		"the run. With `restart.after`, each killed service is started again that long after "
-		"the kill, with the command it was started with; otherwise it stays down until the "
-		"group is torn down.\n"
+		"the kill, with the command it was started with (the heal is done once the process runs; "
+		"the server may take a moment more to answer); otherwise it stays down until the group "
+		"is torn down.\n"
 		"\n"
 		"Which nodes: `target.ordinals` of `target.group`, or `target.count` of them chosen at "
 		"random with `target.random` (the same `seed` makes the same choices). When: after "

@@ -39,8 +39,8 @@ static int inject(struct fo_fault *f, struct fo_buf *detail, struct fo_err *err)
 		for (size_t k = 0; k < ns && !rc; k++) {
 			rc = fo_fault_stop(f, t[i], svcs[k].pgid, err);
 			if (!rc)
-				fo_buf_addf(detail, "%s%s%sprocess group %d on %s", detail->len ? "; " : "", svcs[k].name,
-					    *svcs[k].name ? " " : "", (int)svcs[k].pgid, t[i]->name);
+				fo_buf_addf(detail, "%s%s%sprocess group %d on %s", detail->len ? "; " : "",
+					    svcs[k].name, *svcs[k].name ? " " : "", (int)svcs[k].pgid, t[i]->name);
 		}
 		fo_free(svcs);
 	}

@@ -1,7 +1,7 @@
 /*
  * restart.c: the `restart` fault: stops the services of the target nodes (SIGTERM, then
  * SIGKILL if they linger) and starts them again at once, with the commands they were
- * started with: a rolling restart, an upgrade without the upgrade. Targets, schedule and
+ * started with: what an upgrade or a configuration change does, without the change. Targets, schedule and
  * history: fault_common.h.
  */
 #include "util/common.h"
@@ -57,8 +57,8 @@ const struct fo_component fo_module_restart = {
 		"Stops the services of the target nodes (SIGTERM to their process groups, SIGKILL if "
 		"they have not ended after a grace period) and starts each again at once, with the "
 		"command it was started with. `service` picks one service of the node; unset, every "
-		"service of the node is restarted. With `iterations` and `target.ordinals` or "
-		"`target.random` it makes a rolling restart.\n"
+		"service of the node is restarted. With `iterations` and `interval` it restarts again and "
+		"again, a node chosen anew each time with `target.random`.\n"
 		"\n"
 		"History: `invoke`, an `info` \"inject restart server/node0\" per restart (JSON with the "
 		"nodes, the start time and what was restarted), then `ok`, or `fail` when a service "
@@ -68,9 +68,8 @@ const struct fo_component fo_module_restart = {
 		   "    - rolling_restart:\n"
 		   "        module: restart\n"
 		   "        properties:\n"
-		   "          target.ordinals: 0,1,2\n"
-		   "          target.count: 1\n"
 		   "          target.random: true\n"
+		   "          seed: 42\n"
 		   "          iterations: 3\n"
 		   "          interval: 30s\n",
 	.props = props,

@@ -63,7 +63,7 @@ struct svc {
 struct kept_cmd {
 	struct fo_cmd c;        /* pointing into the fields below */
 	char **argv, **env;     /* owned, NULL-terminated */
-	char *cwd, *log_path, *log_prefix, *stdin_path;
+	char *cwd, *log_path, *log_prefix, *stdin_path, *netns;
 };
 
 /* A process group left by a command (commands may start things in the background). */
@@ -134,16 +134,30 @@ static void kill_if_ours(pid_t pid, uint64_t start, int64_t grace_ns)
 
 /* ---- the address block ---- */
 
+/*
+ * The lock file of block 127.0.G.*. Claims are machine-wide, not per state folder: two
+ * runs with different FALLOUT_STATE_DIRs must not get the same addresses. Root uses
+ * /run/fallout/loopback; others /tmp/fallout-loopback-<uid>; FALLOUT_CLAIMS_DIR overrides.
+ */
 static void lock_path(int gnum, struct fo_buf *out, struct fo_err *err)
 {
-	fo_state_subdir("addresses", out, err);
+	FO_UNUSED(err);
+	fo_buf_clear(out);
+	const char *dir = getenv("FALLOUT_CLAIMS_DIR");
+	if (dir && *dir)
+		fo_buf_addf(out, "%s/loopback", dir);
+	else if (geteuid() == 0)
+		fo_buf_adds(out, "/run/fallout/loopback");
+	else
+		fo_buf_addf(out, "/tmp/fallout-loopback-%d", (int)geteuid());
+	fo_mkdir_p(out->s, 0700, NULL);
 	fo_buf_addf(out, "/127.0.%d.lock", gnum);
 }
 
 /* True if the lock file's text names a kept cluster other than ours whose folder exists. */
 static bool held_by_kept_cluster(int fd, const char *ours)
 {
-	char text[256];
+	char text[4096];
 	ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
 	if (n <= 0)
 		return false;
@@ -153,15 +167,20 @@ static bool held_by_kept_cluster(int fd, const char *ours)
 		*nl = '\0';
 	if (!fo_starts_with(text, "cluster "))
 		return false;
-	const char *name = text + 8;
-	if (ours && strcmp(name, ours) == 0)
+	/* "cluster NAME FOLDER": the kept cluster's folder (in its own state folder). */
+	char *name = text + 8;
+	char *folder = strchr(name, ' ');
+	if (!folder)
+		return false;
+	*folder++ = '\0';
+	struct fo_buf mine = FO_BUF_INIT;
+	bool same = ours && strcmp(name, ours) == 0 && fo_cluster_path(ours, &mine) == 0 && strcmp(mine.s, folder) == 0;
+	fo_buf_release(&mine);
+	if (same)
 		return false;
 	struct fo_buf dir = FO_BUF_INIT;
-	bool held = false;
-	if (fo_cluster_path(name, &dir) == 0) {
-		fo_buf_adds(&dir, "/local");
-		held = fo_is_dir(dir.s);
-	}
+	fo_buf_addf(&dir, "%s/local", folder);
+	bool held = fo_is_dir(dir.s);
 	fo_buf_release(&dir);
 	return held;
 }
@@ -179,9 +198,13 @@ static int try_claim(int gnum, const char *cluster)
 		close(fd);
 		return -1;
 	}
-	char text[256];
-	int n = cluster ? snprintf(text, sizeof(text), "cluster %s\n", cluster)
+	char text[4096];
+	struct fo_buf folder = FO_BUF_INIT;
+	if (cluster)
+		fo_cluster_path(cluster, &folder);
+	int n = cluster ? snprintf(text, sizeof(text), "cluster %s %s\n", cluster, folder.s)
 			: snprintf(text, sizeof(text), "pid %d\n", (int)getpid());
+	fo_buf_release(&folder);
 	if (ftruncate(fd, 0) == 0 && n > 0)
 		(void)!pwrite(fd, text, (size_t)n, 0);
 	return fd;
@@ -338,6 +361,7 @@ static struct kept_cmd *keep_cmd(const struct fo_cmd *cmd)
 	k->c.log_path = k->log_path = dup_or_null(cmd->log_path);
 	k->c.log_prefix = k->log_prefix = dup_or_null(cmd->log_prefix);
 	k->c.stdin_path = k->stdin_path = dup_or_null(cmd->stdin_path);
+	k->c.netns = k->netns = dup_or_null(cmd->netns);
 	return k;
 }
 
@@ -355,6 +379,7 @@ static void free_kept(struct kept_cmd *k)
 	fo_free(k->log_path);
 	fo_free(k->log_prefix);
 	fo_free(k->stdin_path);
+	fo_free(k->netns);
 	fo_free(k);
 }
 
