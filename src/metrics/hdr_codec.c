@@ -15,6 +15,11 @@
  * cookie's 0xf0 nibble. As Java, we read at most counts_len * 8 payload bytes, and decode
  * into a histogram with the source's own range. Anything malformed is refused with a
  * reason, never read past: these bytes come from files.
+ *
+ * Reading a log is mostly inflating and decoding counts, so a fo_hdr_decoder keeps its
+ * zlib stream and buffers from one histogram to the next, inflates with libdeflate when
+ * the system has it, and adds the counts straight into an accumulator when the layouts
+ * match (fo_hdr_decoder_add), eight one-byte numbers at a time.
  */
 #include "util/common.h"
 

@@ -9,7 +9,8 @@
  * hdrtool), giving one series per file name and tag, named "base" for untagged values and
  * "base:tag" otherwise (base: the file name without .hdr/.hlog/.hgrm).
  *
- * The union rule (Fallout's, from HdrLogProcessing): intervals are taken in order of
+ * The union rule (Fallout's, from HdrLogProcessing; metrics/union.h implements it for
+ * these reports and `fallout hdr merge` alike): intervals are taken in order of
  * start time; each tag has one union in progress, spanning the interval that opened it;
  * the next interval joins it when it starts before the union ends and ends inside it or
  * has more than 80% of its length inside, otherwise it opens the next union. So clients
@@ -73,7 +74,7 @@ int fo_perf_load_files(struct fo_perf *p, const char *const *paths, size_t n, st
 /*
  * Unites the logs paths[0..n) as one measurement, whatever their names (the series are
  * named after the first), by the rule above; with out_path set, writes the union log there
- * (what `fallout hdr merge` does). Fills p (initialised here). Returns 0 or an error naming
+ * (the log `fallout hdr merge` writes). Fills p (initialised here). Returns 0 or an error naming
  * the file and line that could not be read.
  */
 int fo_perf_merge_files(struct fo_perf *p, const char *const *paths, size_t n, const char *out_path,

@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -121,18 +122,16 @@ LogLevel VERBOSE
         return [int(p) for p in r.stdout.split()]
 
     def processes(self, ns):
-        """What runs inside ns but the sshd listeners: a leftover of a run."""
-        listeners = {p.pid for p in self.sshd}
+        """What runs inside ns but sshd itself (its listener, and the sessions of connections
+        closing): a leftover of a run."""
         out = []
         for pid in self.pids(ns):
             try:
                 cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
-                parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
+            except OSError:
                 continue
-            if pid in listeners or (parent in listeners and cmd.startswith(SSHD)) or cmd.startswith(f"{SSHD} -D"):
-                continue
-            out.append(f"{pid} {cmd}")
+            if not cmd.startswith(("sshd:", SSHD)):
+                out.append(f"{pid} {cmd}")
         return out
 
     def exists_in(self, ns, path):
@@ -140,13 +139,17 @@ LogLevel VERBOSE
 
 
 @pytest.fixture
-def hosts(tmp_path):
-    h = Hosts(tmp_path)
+def hosts():
+    """The two hosts, in a temp folder of their own (keys, configs, the remote folders,
+    fallout's state and artifacts), all removed at the end."""
+    tmp = Path(tempfile.mkdtemp(prefix="fo-ssh-"))
+    h = Hosts(tmp)
     try:
         h.up()
         yield h
     finally:
         h.down()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def definition(h, tmp, extra_phase=""):
@@ -207,7 +210,8 @@ def node_log(out, n):
     return (Path(out) / "server" / f"node{n}" / "fallout-node.log").read_text()
 
 
-def test_two_hosts_run_a_script_a_service_and_leave_nothing(hosts, fallout, tmp_path):
+def test_two_hosts_run_a_script_a_service_and_leave_nothing(hosts, fallout):
+    tmp_path = hosts.tmp
     state, out = tmp_path / "state", tmp_path / "run"
     state.mkdir()
     t0 = time.monotonic()
@@ -237,7 +241,8 @@ def test_two_hosts_run_a_script_a_service_and_leave_nothing(hosts, fallout, tmp_
     print(f"two ssh hosts: a run with a service took {took:.2f}s")
 
 
-def test_cleanup_reconnects_after_kill_9(hosts, fallout, tmp_path):
+def test_cleanup_reconnects_after_kill_9(hosts, fallout):
+    tmp_path = hosts.tmp
     state, out = tmp_path / "state", tmp_path / "run"
     state.mkdir()
     linger = """

@@ -326,10 +326,7 @@ static int kill_remote(struct rnode *rn, const char *pids, const char *then, str
 	fo_ssh_kill_command(&cmd, pids, STOP_GRACE_NS);
 	if (then)
 		fo_buf_addf(&cmd, "; %s", then);
-	struct fo_buf dbg = FO_BUF_INIT;
-	int rc = run_on(rn, cmd.s, &dbg, err);
-	if (getenv("FO_SSH_DEBUG")) fprintf(stderr, "DBG kill %s -> rc=%d [%s]\n", pids, rc, dbg.s);
-	fo_buf_release(&dbg);
+	int rc = run_on(rn, cmd.s, NULL, err);
 	fo_buf_release(&cmd);
 	return rc;
 }
@@ -931,16 +928,15 @@ static int make_remote(struct rnode *rn, struct fo_err *err)
 	fo_buf_addf(&dir, "%s/.fallout", rn->rdir);
 	rn->rstate = fo_buf_detach(&dir, NULL);
 	struct fo_ledger *l = ledger_of(sg);
-	int rc = 0;
+	int rc = fo_ssh_remove_command(&cmd, rn->rdir, err); /* a folder we will be allowed to remove */
+	fo_buf_clear(&cmd);
 	fo_buf_addf(&what, "procs %s", rn->rstate);
-	if (fo_ledger_ssh(l, rn->target, what.s) != 0)
+	if (!rc && fo_ledger_ssh(l, rn->target, what.s) != 0)
 		rc = fo_err_set(err, FO_EIO, "cannot record '%s' in the run's ledger", rn->rdir);
 	fo_buf_clear(&what);
 	fo_buf_addf(&what, "dir %s", rn->rdir);
 	if (!rc && fo_ledger_ssh(l, rn->target, what.s) != 0)
 		rc = fo_err_set(err, FO_EIO, "cannot record '%s' in the run's ledger", rn->rdir);
-	if (!rc && fo_ssh_remove_command(&what, rn->rdir, err) != 0) /* only to check the path */
-		rc = FO_EINVAL;
 	if (!rc) {
 		fo_buf_adds(&cmd, "mkdir -p -- ");
 		fo_ssh_quote(&cmd, rn->rstate);
@@ -1221,8 +1217,9 @@ const struct fo_component fo_provisioner_ssh = {
 		"\n"
 		"Fallout compatibility: Fallout's `sshonly` (one host) is `host`, `port`, `user.name`, "
 		"`user.password` and `artifact.location` (ignored); ours adds `hosts` for several "
-		"nodes and key-based login. Services' process groups are remote, so they get no "
-		"node metrics, and faults that signal processes (kill, pause) do not apply.",
+		"nodes and key-based login. Remote processes get no node metrics, and the faults "
+		"that signal services or cut the network (kill, pause, restart, partition, "
+		"throttle) refuse ssh nodes; delete_data works.",
 	.example = "ensemble:\n"
 		   "  server:\n"
 		   "    node.count: 2\n"
