@@ -812,9 +812,8 @@ enum fo_run_state fo_run_execute(struct fo_run *r)
 	 * which the provisioners should have removed, is undone and reported. */
 	if (r->ledger) {
 		struct fo_err err = {0};
-		if (fo_ledger_remove_dir(r->ledger, r->work_dir, &err))
-			fo_warn(r->log, "cannot remove the work area: %s", err.msg);
-		fo_err_clear(&err);
+		/* The work area holds the ledger itself: it is expected, and removed last. */
+		fo_ledger_gone_dir(r->ledger, r->work_dir);
 		int undone = fo_ledger_undo_all(r->ledger, &err);
 		if (undone > 0)
 			fo_warn(r->log, "cleaned up %d leftover%s after teardown", undone, undone == 1 ? "" : "s");
@@ -847,6 +846,10 @@ enum fo_run_state fo_run_execute(struct fo_run *r)
 	if (r->ledger) {
 		fo_ledger_close(r->ledger, true);
 		r->ledger = NULL;
+		struct fo_buf failed = FO_BUF_INIT;
+		if (fo_remove_tree(r->work_dir, true, &failed) != 0)
+			fo_warn(r->log, "cannot remove the work area: '%s'", failed.s);
+		fo_buf_release(&failed);
 	}
 	return final;
 }
