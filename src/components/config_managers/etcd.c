@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "components/component.h"
+#include "components/config_managers/cm_common.h"
 #include "engine/log.h"
 #include "engine/run.h"
 #include "spec/props.h"
@@ -97,34 +98,6 @@ static void read_conf(const struct fo_rgroup *g, const struct fo_propset *ps, st
 	else
 		snprintf(c->token, sizeof(c->token), "fallout-%s", g->spec->name);
 	c->timeout_ns = fo_props_duration_ns(ps, "startup.timeout", 60 * 1000000000LL);
-}
-
-/* ---- a command line being built ---- */
-
-struct args {
-	char **v; /* owned strings, NULL-terminated once n > 0 */
-	size_t n, cap;
-};
-
-static void args_addf(struct args *a, const char *fmt, ...) FO_PRINTF(2, 3);
-static void args_addf(struct args *a, const char *fmt, ...)
-{
-	struct fo_buf b = FO_BUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	fo_buf_vaddf(&b, fmt, ap);
-	va_end(ap);
-	FO_GROW(a->v, a->cap, a->n + 2);
-	a->v[a->n++] = fo_buf_detach(&b, NULL);
-	a->v[a->n] = NULL;
-}
-
-static void args_release(struct args *a)
-{
-	for (size_t i = 0; i < a->n; i++)
-		fo_free(a->v[i]);
-	fo_free(a->v);
-	*a = (struct args){0};
 }
 
 /* ---- asking a member over HTTP ---- */
@@ -386,29 +359,29 @@ static int stop_member(struct fo_node *n, struct fo_err *err)
 static int start_member(struct fo_rgroup *g, struct fo_node *n, const struct conf *c, const char *cluster,
 			const struct fo_propset *ps, struct fo_err *err)
 {
-	struct args a = {0};
+	struct fo__cm_args a = {0};
 	struct fo_buf data = FO_BUF_INIT, log = FO_BUF_INIT, x = FO_BUF_INIT;
 	folder_of(n, "data", &data);
 	folder_of(n, "etcd.log", &log);
-	args_addf(&a, "etcd");
-	args_addf(&a, "--name=%s", n->name);
-	args_addf(&a, "--data-dir=%s", data.s);
-	args_addf(&a, "--listen-client-urls=http://%s:%d", n->address, c->client_port);
-	args_addf(&a, "--advertise-client-urls=http://%s:%d", n->address, c->client_port);
-	args_addf(&a, "--listen-peer-urls=http://%s:%d", n->address, c->peer_port);
-	args_addf(&a, "--initial-advertise-peer-urls=http://%s:%d", n->address, c->peer_port);
-	args_addf(&a, "--initial-cluster=%s", cluster);
-	args_addf(&a, "--initial-cluster-token=%s", c->token);
-	args_addf(&a, "--initial-cluster-state=new");
-	args_addf(&a, "--logger=zap");
-	args_addf(&a, "--log-outputs=stderr");
+	fo__cm_args_addf(&a, "etcd");
+	fo__cm_args_addf(&a, "--name=%s", n->name);
+	fo__cm_args_addf(&a, "--data-dir=%s", data.s);
+	fo__cm_args_addf(&a, "--listen-client-urls=http://%s:%d", n->address, c->client_port);
+	fo__cm_args_addf(&a, "--advertise-client-urls=http://%s:%d", n->address, c->client_port);
+	fo__cm_args_addf(&a, "--listen-peer-urls=http://%s:%d", n->address, c->peer_port);
+	fo__cm_args_addf(&a, "--initial-advertise-peer-urls=http://%s:%d", n->address, c->peer_port);
+	fo__cm_args_addf(&a, "--initial-cluster=%s", cluster);
+	fo__cm_args_addf(&a, "--initial-cluster-token=%s", c->token);
+	fo__cm_args_addf(&a, "--initial-cluster-state=new");
+	fo__cm_args_addf(&a, "--logger=zap");
+	fo__cm_args_addf(&a, "--log-outputs=stderr");
 	int rc = 0;
 	const struct fo_propval *extra = fo_props_get(ps, "extra.args");
 	for (size_t i = 0; extra && extra->set && i < extra->nlist && !rc; i++) {
 		fo_buf_clear(&x);
 		rc = fo_run_expand(g->run, n, extra->list[i], &x, err);
 		if (!rc)
-			args_addf(&a, "%s", x.s);
+			fo__cm_args_addf(&a, "%s", x.s);
 	}
 	if (!rc)
 		rc = stop_member(n, err);
@@ -416,7 +389,7 @@ static int start_member(struct fo_rgroup *g, struct fo_node *n, const struct con
 		struct fo_cmd cmd = {.argv = (const char *const *)a.v, .log_path = log.s};
 		rc = fo_node_start_service(n, SERVICE, &cmd, err);
 	}
-	args_release(&a);
+	fo__cm_args_release(&a);
 	fo_buf_release(&data);
 	fo_buf_release(&log);
 	fo_buf_release(&x);
@@ -523,24 +496,8 @@ static int stop_services(struct fo_rgroup *g, const struct fo_propset *ps, struc
 static int unconfigure(struct fo_rgroup *g, const struct fo_propset *ps, struct fo_err *err)
 {
 	int first = stop_services(g, ps, err);
-	for (size_t i = 0; i < g->n; i++) {
-		struct fo_node *n = &g->nodes[i];
-		if (!n->dir)
-			continue;
-		struct fo_buf dir = FO_BUF_INIT, failed = FO_BUF_INIT;
-		folder_of(n, NULL, &dir);
-		int e = fo_remove_tree(dir.s, false, &failed);
-		if (e) {
-			int rc = fo_err_set(err, FO_EIO, "etcd: cannot remove '%s': %s", failed.s, strerror(e));
-			if (!first)
-				first = rc;
-		} else {
-			fo_info(n->log, "etcd: removed %s", dir.s);
-		}
-		fo_buf_release(&dir);
-		fo_buf_release(&failed);
-	}
-	return first;
+	int rc = fo__cm_remove_folders(g, FOLDER, "etcd", err);
+	return first ? first : rc;
 }
 
 /* Asks the members: all healthy is RUNNING (and the contact points are published again, for
@@ -571,21 +528,6 @@ static int check_state(struct fo_rgroup *g, const struct fo_propset *ps, enum fo
 	return 0;
 }
 
-/* Writes text into the node's artifacts folder as name. */
-static int write_artifact(struct fo_node *n, const char *name, const char *text, struct fo_err *err)
-{
-	struct fo_buf path = FO_BUF_INIT;
-	int rc = fo_mkdirs(n->artifacts, err);
-	fo_buf_addf(&path, "%s/%s", n->artifacts, name);
-	FILE *f = rc ? NULL : fopen(path.s, "we");
-	if (!rc && (!f || fputs(text, f) < 0))
-		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", path.s, strerror(errno));
-	if (f && fclose(f) != 0 && !rc)
-		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", path.s, strerror(errno));
-	fo_buf_release(&path);
-	return rc;
-}
-
 /* Each member's log and, while the cluster runs, the member list as each member sees it
  * (`etcdctl member list`). */
 static int collect_artifacts(struct fo_rgroup *g, const struct fo_propset *ps, struct fo_err *err)
@@ -612,7 +554,7 @@ static int collect_artifacts(struct fo_rgroup *g, const struct fo_propset *ps, s
 			rc = fo_err_set(err, FO_EIO, "etcd: `etcdctl member list` on %s/%s failed (exit status %d)",
 					g->spec->name, n->name, res.exit_code);
 		if (!rc)
-			rc = write_artifact(n, "etcd-member-list.txt", out.s, err);
+			rc = fo__cm_write_artifact(n, "etcd-member-list.txt", out.s, err);
 		if (rc && !first)
 			first = rc;
 		fo_buf_release(&ep);

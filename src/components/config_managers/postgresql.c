@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "components/component.h"
+#include "components/config_managers/cm_common.h"
 #include "engine/log.h"
 #include "engine/run.h"
 #include "spec/props.h"
@@ -217,47 +218,19 @@ static int pg_init(struct pg *c, struct fo_rgroup *g, const struct fo_propset *p
 	return find_bindir(c, err);
 }
 
-/* ---- a command line being built ---- */
-
-struct args {
-	char **v; /* owned strings, NULL-terminated once n > 0 */
-	size_t n, cap;
-};
-
-static void args_addf(struct args *a, const char *fmt, ...) FO_PRINTF(2, 3);
-static void args_addf(struct args *a, const char *fmt, ...)
-{
-	struct fo_buf b = FO_BUF_INIT;
-	va_list ap;
-	va_start(ap, fmt);
-	fo_buf_vaddf(&b, fmt, ap);
-	va_end(ap);
-	FO_GROW(a->v, a->cap, a->n + 2);
-	a->v[a->n++] = fo_buf_detach(&b, NULL);
-	a->v[a->n] = NULL;
-}
-
-static void args_release(struct args *a)
-{
-	for (size_t i = 0; i < a->n; i++)
-		fo_free(a->v[i]);
-	fo_free(a->v);
-	*a = (struct args){0};
-}
-
 /* Appends a server program to a: bindir/prog, behind setpriv when servers run as RUN_AS. */
-static void server_prog(const struct pg *c, struct args *a, const char *prog)
+static void server_prog(const struct pg *c, struct fo__cm_args *a, const char *prog)
 {
 	if (c->as_user) {
-		args_addf(a, "setpriv");
-		args_addf(a, "--reuid=%s", RUN_AS);
-		args_addf(a, "--regid=%s", RUN_AS);
-		args_addf(a, "--init-groups");
-		args_addf(a, "--inh-caps=+dac_read_search");
-		args_addf(a, "--ambient-caps=+dac_read_search");
-		args_addf(a, "--");
+		fo__cm_args_addf(a, "setpriv");
+		fo__cm_args_addf(a, "--reuid=%s", RUN_AS);
+		fo__cm_args_addf(a, "--regid=%s", RUN_AS);
+		fo__cm_args_addf(a, "--init-groups");
+		fo__cm_args_addf(a, "--inh-caps=+dac_read_search");
+		fo__cm_args_addf(a, "--ambient-caps=+dac_read_search");
+		fo__cm_args_addf(a, "--");
 	}
-	args_addf(a, "%s/%s", c->bindir, prog);
+	fo__cm_args_addf(a, "%s/%s", c->bindir, prog);
 }
 
 /* node->dir/postgresql[/sub] */
@@ -290,7 +263,7 @@ static void add_tail(struct fo_buf *b, const struct fo_buf *out)
  * folder. Its output goes to the node's log; with quiet, into capture only (stderr too),
  * for polls. Returns 0 when it ran and exited 0, else an error saying how it ended.
  */
-static int run(struct fo_node *n, const char *what, const struct args *a, int64_t timeout_ns, bool quiet,
+static int run(struct fo_node *n, const char *what, const struct fo__cm_args *a, int64_t timeout_ns, bool quiet,
 	       struct fo_buf *capture, struct fo_err *err)
 {
 	struct fo_buf home = FO_BUF_INIT, own = FO_BUF_INIT, why = FO_BUF_INIT;
@@ -299,15 +272,15 @@ static int run(struct fo_node *n, const char *what, const struct args *a, int64_
 		capture = &own;
 	home_env(n, &home);
 	const char *env[] = {home.s, NULL};
-	struct args full = {0};
+	struct fo__cm_args full = {0};
 	if (quiet) {
-		args_addf(&full, "sh");
-		args_addf(&full, "-c");
-		args_addf(&full, "exec \"$@\" 2>&1");
-		args_addf(&full, "sh");
+		fo__cm_args_addf(&full, "sh");
+		fo__cm_args_addf(&full, "-c");
+		fo__cm_args_addf(&full, "exec \"$@\" 2>&1");
+		fo__cm_args_addf(&full, "sh");
 	}
 	for (size_t i = 0; i < a->n; i++)
-		args_addf(&full, "%s", a->v[i]);
+		fo__cm_args_addf(&full, "%s", a->v[i]);
 	struct fo_cmd cmd = {
 		.argv = (const char *const *)full.v,
 		.env = env,
@@ -337,7 +310,7 @@ static int run(struct fo_node *n, const char *what, const struct args *a, int64_
 	}
 	if (rc)
 		fo_err_set(err, rc, "postgresql: %s on %s/%s failed: %s", what, n->group->spec->name, n->name, why.s);
-	args_release(&full);
+	fo__cm_args_release(&full);
 	fo_buf_release(&home);
 	fo_buf_release(&own);
 	fo_buf_release(&why);
@@ -349,25 +322,25 @@ static int run(struct fo_node *n, const char *what, const struct args *a, int64_
 static int query(const struct pg *c, struct fo_node *n, const char *db, const char *sql, bool quiet,
 		 struct fo_buf *out, struct fo_err *err)
 {
-	struct args a = {0};
-	args_addf(&a, "%s/psql", c->bindir);
-	args_addf(&a, "-XAtq");
-	args_addf(&a, "-v");
-	args_addf(&a, "ON_ERROR_STOP=1");
-	args_addf(&a, "-h");
-	args_addf(&a, "%s", n->address);
-	args_addf(&a, "-p");
-	args_addf(&a, "%d", c->port);
-	args_addf(&a, "-U");
-	args_addf(&a, "%s", c->user);
-	args_addf(&a, "-d");
-	args_addf(&a, "%s", db);
-	args_addf(&a, "-c");
-	args_addf(&a, "%s", sql);
+	struct fo__cm_args a = {0};
+	fo__cm_args_addf(&a, "%s/psql", c->bindir);
+	fo__cm_args_addf(&a, "-XAtq");
+	fo__cm_args_addf(&a, "-v");
+	fo__cm_args_addf(&a, "ON_ERROR_STOP=1");
+	fo__cm_args_addf(&a, "-h");
+	fo__cm_args_addf(&a, "%s", n->address);
+	fo__cm_args_addf(&a, "-p");
+	fo__cm_args_addf(&a, "%d", c->port);
+	fo__cm_args_addf(&a, "-U");
+	fo__cm_args_addf(&a, "%s", c->user);
+	fo__cm_args_addf(&a, "-d");
+	fo__cm_args_addf(&a, "%s", db);
+	fo__cm_args_addf(&a, "-c");
+	fo__cm_args_addf(&a, "%s", sql);
 	int rc = run(n, "psql", &a, QUERY_TIMEOUT_NS, quiet, out, err);
 	while (out && out->len && strchr("\n\r ", out->s[out->len - 1]))
 		fo_buf_truncate(out, out->len - 1);
-	args_release(&a);
+	fo__cm_args_release(&a);
 	return rc;
 }
 
@@ -493,24 +466,24 @@ static int configure(struct fo_rgroup *g, const struct fo_propset *ps, struct fo
 	if (rc)
 		return rc;
 	struct fo_node *p = &g->nodes[0];
-	struct args a = {0};
+	struct fo__cm_args a = {0};
 	struct fo_buf data = FO_BUF_INIT;
 	path_of(p, "data", &data);
 	server_prog(&c, &a, "initdb");
-	args_addf(&a, "-D");
-	args_addf(&a, "%s", data.s);
-	args_addf(&a, "-U");
-	args_addf(&a, "%s", c.user);
-	args_addf(&a, "--auth=trust");
-	args_addf(&a, "--encoding=UTF8");
-	args_addf(&a, "--locale=C");
-	args_addf(&a, "--no-sync");
+	fo__cm_args_addf(&a, "-D");
+	fo__cm_args_addf(&a, "%s", data.s);
+	fo__cm_args_addf(&a, "-U");
+	fo__cm_args_addf(&a, "%s", c.user);
+	fo__cm_args_addf(&a, "--auth=trust");
+	fo__cm_args_addf(&a, "--encoding=UTF8");
+	fo__cm_args_addf(&a, "--locale=C");
+	fo__cm_args_addf(&a, "--no-sync");
 	rc = run(p, "initdb", &a, INITDB_TIMEOUT_NS, false, NULL, err);
 	if (!rc)
 		rc = configure_primary(&c, p, err);
 	if (!rc)
 		fo_info(p->log, "postgresql: primary initialised in %s", data.s);
-	args_release(&a);
+	fo__cm_args_release(&a);
 	fo_buf_release(&data);
 	return rc;
 }
@@ -545,23 +518,23 @@ static int start_server(const struct pg *c, struct fo_node *n, struct fo_err *er
 	int rc = stop_server(n, err);
 	if (rc)
 		return rc;
-	struct args a = {0};
+	struct fo__cm_args a = {0};
 	struct fo_buf data = FO_BUF_INIT, log = FO_BUF_INIT, home = FO_BUF_INIT, prefix = FO_BUF_INIT;
 	path_of(n, "data", &data);
 	path_of(n, "postgresql.log", &log);
 	home_env(n, &home);
-	args_addf(&a, "sh");
-	args_addf(&a, "-c");
-	args_addf(&a, "%s", SUPERVISOR);
-	args_addf(&a, "postgresql");
+	fo__cm_args_addf(&a, "sh");
+	fo__cm_args_addf(&a, "-c");
+	fo__cm_args_addf(&a, "%s", SUPERVISOR);
+	fo__cm_args_addf(&a, "postgresql");
 	server_prog(c, &a, "postgres");
-	args_addf(&a, "-D");
-	args_addf(&a, "%s", data.s);
+	fo__cm_args_addf(&a, "-D");
+	fo__cm_args_addf(&a, "%s", data.s);
 	fo_buf_addf(&prefix, "$ %s/postgres -D %s%s\n", c->bindir, data.s, c->as_user ? "  # as " RUN_AS : "");
 	const char *env[] = {home.s, NULL};
 	struct fo_cmd cmd = {.argv = (const char *const *)a.v, .env = env, .log_path = log.s, .log_prefix = prefix.s};
 	rc = fo_node_start_service(n, SERVICE, &cmd, err);
-	args_release(&a);
+	fo__cm_args_release(&a);
 	fo_buf_release(&data);
 	fo_buf_release(&log);
 	fo_buf_release(&home);
@@ -650,22 +623,22 @@ static int clone_replica(const struct pg *c, struct fo_node *n, int64_t deadline
 	int rc = make_home(c, n, err);
 	if (rc)
 		return rc;
-	struct args a = {0};
+	struct fo__cm_args a = {0};
 	struct fo_buf data = FO_BUF_INIT, conf = FO_BUF_INIT;
 	path_of(n, "data", &data);
 	server_prog(c, &a, "pg_basebackup");
-	args_addf(&a, "-h");
-	args_addf(&a, "%s", c->g->nodes[0].address);
-	args_addf(&a, "-p");
-	args_addf(&a, "%d", c->port);
-	args_addf(&a, "-U");
-	args_addf(&a, REPL_USER);
-	args_addf(&a, "-D");
-	args_addf(&a, "%s", data.s);
-	args_addf(&a, "--write-recovery-conf");
-	args_addf(&a, "--wal-method=stream");
-	args_addf(&a, "--checkpoint=fast");
-	args_addf(&a, "--no-sync");
+	fo__cm_args_addf(&a, "-h");
+	fo__cm_args_addf(&a, "%s", c->g->nodes[0].address);
+	fo__cm_args_addf(&a, "-p");
+	fo__cm_args_addf(&a, "%d", c->port);
+	fo__cm_args_addf(&a, "-U");
+	fo__cm_args_addf(&a, REPL_USER);
+	fo__cm_args_addf(&a, "-D");
+	fo__cm_args_addf(&a, "%s", data.s);
+	fo__cm_args_addf(&a, "--write-recovery-conf");
+	fo__cm_args_addf(&a, "--wal-method=stream");
+	fo__cm_args_addf(&a, "--checkpoint=fast");
+	fo__cm_args_addf(&a, "--no-sync");
 	int64_t left = deadline - fo_now_ns();
 	rc = run(n, "pg_basebackup", &a, left > 1000000000LL ? left : 1000000000LL, false, NULL, err);
 	if (!rc) {
@@ -674,7 +647,7 @@ static int clone_replica(const struct pg *c, struct fo_node *n, int64_t deadline
 	}
 	if (!rc)
 		fo_info(n->log, "postgresql: replica cloned from %s into %s", c->g->nodes[0].name, data.s);
-	args_release(&a);
+	fo__cm_args_release(&a);
 	fo_buf_release(&data);
 	fo_buf_release(&conf);
 	return rc;
@@ -789,24 +762,8 @@ static int stop_services(struct fo_rgroup *g, const struct fo_propset *ps, struc
 static int unconfigure(struct fo_rgroup *g, const struct fo_propset *ps, struct fo_err *err)
 {
 	int first = stop_services(g, ps, err);
-	for (size_t i = 0; i < g->n; i++) {
-		struct fo_node *n = &g->nodes[i];
-		if (!n->dir)
-			continue;
-		struct fo_buf p = FO_BUF_INIT, failed = FO_BUF_INIT;
-		path_of(n, NULL, &p);
-		int e = fo_remove_tree(p.s, false, &failed);
-		if (e) {
-			int rc = fo_err_set(err, FO_EIO, "postgresql: cannot remove '%s': %s", failed.s, strerror(e));
-			if (!first)
-				first = rc;
-		} else {
-			fo_info(n->log, "postgresql: removed %s", p.s);
-		}
-		fo_buf_release(&p);
-		fo_buf_release(&failed);
-	}
-	return first;
+	int rc = fo__cm_remove_folders(g, FOLDER, "postgresql", err);
+	return first ? first : rc;
 }
 
 /* Asks the servers: the primary plus every replica streaming is RUNNING (the contact
@@ -830,21 +787,6 @@ static int check_state(struct fo_rgroup *g, const struct fo_propset *ps, enum fo
 	}
 	fo_buf_release(&why);
 	return 0;
-}
-
-/* Writes text into the node's artifacts folder as name. */
-static int write_artifact(struct fo_node *n, const char *name, const char *text, struct fo_err *err)
-{
-	struct fo_buf path = FO_BUF_INIT;
-	int rc = fo_mkdirs(n->artifacts, err);
-	fo_buf_addf(&path, "%s/%s", n->artifacts, name);
-	FILE *f = rc ? NULL : fopen(path.s, "we");
-	if (!rc && (!f || fputs(text, f) < 0))
-		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", path.s, strerror(errno));
-	if (f && fclose(f) != 0 && !rc)
-		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", path.s, strerror(errno));
-	fo_buf_release(&path);
-	return rc;
 }
 
 /* Logs and configuration from every node; pg_stat_replication from the primary and
@@ -875,31 +817,31 @@ static int collect_artifacts(struct fo_rgroup *g, const struct fo_propset *ps, s
 		if (g->state != FO_RL_STARTED_SERVICES_RUNNING)
 			continue;
 		const char *view = i == 0 ? "pg_stat_replication" : "pg_stat_wal_receiver";
-		struct args a = {0};
+		struct fo__cm_args a = {0};
 		struct fo_buf out = FO_BUF_INIT, sql = FO_BUF_INIT, name = FO_BUF_INIT;
 		fo_buf_init(&out, OUT_MAX);
 		fo_buf_addf(&sql, "select * from %s", view);
 		fo_buf_addf(&name, "%s.txt", view);
-		args_addf(&a, "%s/psql", c.bindir);
-		args_addf(&a, "-X");
-		args_addf(&a, "-P");
-		args_addf(&a, "pager=off");
-		args_addf(&a, "-h");
-		args_addf(&a, "%s", n->address);
-		args_addf(&a, "-p");
-		args_addf(&a, "%d", c.port);
-		args_addf(&a, "-U");
-		args_addf(&a, "%s", c.user);
-		args_addf(&a, "-d");
-		args_addf(&a, "postgres");
-		args_addf(&a, "-c");
-		args_addf(&a, "%s", sql.s);
+		fo__cm_args_addf(&a, "%s/psql", c.bindir);
+		fo__cm_args_addf(&a, "-X");
+		fo__cm_args_addf(&a, "-P");
+		fo__cm_args_addf(&a, "pager=off");
+		fo__cm_args_addf(&a, "-h");
+		fo__cm_args_addf(&a, "%s", n->address);
+		fo__cm_args_addf(&a, "-p");
+		fo__cm_args_addf(&a, "%d", c.port);
+		fo__cm_args_addf(&a, "-U");
+		fo__cm_args_addf(&a, "%s", c.user);
+		fo__cm_args_addf(&a, "-d");
+		fo__cm_args_addf(&a, "postgres");
+		fo__cm_args_addf(&a, "-c");
+		fo__cm_args_addf(&a, "%s", sql.s);
 		int rc = run(n, "psql", &a, QUERY_TIMEOUT_NS, false, &out, err);
 		if (!rc)
-			rc = write_artifact(n, name.s, out.s, err);
+			rc = fo__cm_write_artifact(n, name.s, out.s, err);
 		if (rc && !first)
 			first = rc;
-		args_release(&a);
+		fo__cm_args_release(&a);
 		fo_buf_release(&out);
 		fo_buf_release(&sql);
 		fo_buf_release(&name);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "components/component.h"
+#include "components/script_env.h"
 #include "engine/log.h"
 #include "engine/run.h"
 #include "spec/props.h"
@@ -32,7 +33,6 @@
 #include "util/proc.h"
 #include "util/strutil.h"
 
-extern char **environ;
 
 #define SERVICE "script"
 #define SERVICE_LOG "service.log"           /* the service's output, in the node's folder */
@@ -134,78 +134,25 @@ static void validate(const struct fo_propset *ps, struct fo_diags *d)
 
 /* ---- the environment of the scripts ---- */
 
-/* NAME=VALUE strings, each name once (the last one set wins). */
-struct env {
-	char **v;
-	size_t n, cap;
-};
-
-static void env_set(struct env *e, const char *name, const char *value)
-{
-	size_t len = strlen(name);
-	struct fo_buf b = FO_BUF_INIT;
-	fo_buf_addf(&b, "%s=%s", name, value ? value : "");
-	char *entry = fo_buf_detach(&b, NULL);
-	for (size_t i = 0; i < e->n; i++) {
-		if (strncmp(e->v[i], name, len) == 0 && e->v[i][len] == '=') {
-			fo_free(e->v[i]);
-			e->v[i] = entry;
-			return;
-		}
-	}
-	FO_GROW(e->v, e->cap, e->n + 1);
-	e->v[e->n++] = entry;
-}
-
-static void env_release(struct env *e)
-{
-	for (size_t i = 0; i < e->n; i++)
-		fo_free(e->v[i]);
-	fo_free(e->v);
-	*e = (struct env){0};
-}
-
-/* HOME, PATH and fallout's own FALLOUT_* variables, as the bash module passes them. Built on
- * the step's thread, before any node thread starts. */
-static void base_env(struct env *e)
-{
-	const char *home = getenv("HOME");
-	const char *path = getenv("PATH");
-	if (home)
-		env_set(e, "HOME", home);
-	env_set(e, "PATH", path ? path : "/usr/local/bin:/usr/bin:/bin");
-	for (char **p = environ; p && *p; p++) {
-		const char *eq = strchr(*p, '=');
-		if (!eq || !fo_starts_with(*p, "FALLOUT_"))
-			continue;
-		char *name = fo_strndup(*p, (size_t)(eq - *p));
-		env_set(e, name, eq + 1);
-		fo_free(name);
-	}
-}
-
 /* The base environment plus the node's own variables. */
-static void node_env(const struct env *base, struct fo_node *n, struct env *e)
+static void node_env(const struct fo_script_env *base, struct fo_node *n, struct fo_script_env *e)
 {
-	for (size_t i = 0; i < base->n; i++) { /* names in base are unique already */
-		FO_GROW(e->v, e->cap, e->n + 1);
-		e->v[e->n++] = fo_strdup(base->v[i]);
-	}
+	fo_script_env_copy(e, base); /* names in base are unique already */
 	struct fo_rgroup *g = n->group;
 	struct fo_buf addrs = FO_BUF_INIT;
 	for (size_t i = 0; i < g->n; i++)
 		fo_buf_addf(&addrs, "%s%s", i ? " " : "", g->nodes[i].address);
 	char num[32];
 	snprintf(num, sizeof(num), "%d", n->ordinal);
-	env_set(e, "FALLOUT_NODE_ORDINAL", num);
-	env_set(e, "FALLOUT_NODE_NAME", n->name);
-	env_set(e, "FALLOUT_NODE_GROUP", g->spec->name);
-	env_set(e, "FALLOUT_NODE_ADDRESS", n->address);
-	env_set(e, "FALLOUT_GROUP_ADDRESSES", addrs.s);
+	fo_script_env_set(e, "FALLOUT_NODE_ORDINAL", num);
+	fo_script_env_set(e, "FALLOUT_NODE_NAME", n->name);
+	fo_script_env_set(e, "FALLOUT_NODE_GROUP", g->spec->name);
+	fo_script_env_set(e, "FALLOUT_NODE_ADDRESS", n->address);
+	fo_script_env_set(e, "FALLOUT_GROUP_ADDRESSES", addrs.s);
 	if (n->artifacts)
-		env_set(e, "FALLOUT_NODE_ARTIFACTS", n->artifacts);
+		fo_script_env_set(e, "FALLOUT_NODE_ARTIFACTS", n->artifacts);
 	if (n->dir)
-		env_set(e, "FALLOUT_NODE_DIR", n->dir);
+		fo_script_env_set(e, "FALLOUT_NODE_DIR", n->dir);
 	fo_buf_release(&addrs);
 }
 
@@ -216,7 +163,7 @@ struct job {
 	struct fo_node *node;
 	const char *what;        /* the property: "install", "ready"... */
 	const char *script;      /* as written; expanded per node */
-	const struct env *base;
+	const struct fo_script_env *base;
 	int64_t timeout_ns;
 	bool quiet;              /* a poll: output kept for the message only, not logged */
 	bool skip;               /* nothing to do on this node (already ready) */
@@ -267,7 +214,7 @@ static void *run_job(void *arg)
 	struct job *j = arg;
 	struct fo_node *n = j->node;
 	struct fo_buf text = FO_BUF_INIT, prefix = FO_BUF_INIT;
-	struct env e = {0};
+	struct fo_script_env e = {0};
 	char *file = NULL;
 	if ((j->rc = fo_run_expand(n->group->run, n, j->script, &text, &j->err)) != 0 ||
 	    (j->rc = write_script(j, text.s, &file)) != 0)
@@ -307,7 +254,7 @@ out:
 		unlink(file);
 		fo_free(file);
 	}
-	env_release(&e);
+	fo_script_env_release(&e);
 	fo_buf_release(&text);
 	fo_buf_release(&prefix);
 	return NULL;
@@ -362,7 +309,7 @@ static void run_all(struct job *jobs, size_t n)
 
 /* A round of one script on every node of g. */
 struct round {
-	struct env base;
+	struct fo_script_env base;
 	struct job *jobs;
 	size_t n;
 };
@@ -371,7 +318,7 @@ static void round_init(struct round *r, struct fo_rgroup *g, const struct fo_pro
 		       bool quiet)
 {
 	*r = (struct round){0};
-	base_env(&r->base);
+	fo_script_env_add_base(&r->base); /* on the step's thread, before node threads */
 	r->n = g->n;
 	r->jobs = fo_calloc(g->n ? g->n : 1, sizeof(*r->jobs));
 	for (size_t i = 0; i < g->n; i++) {
@@ -404,7 +351,7 @@ static void round_release(struct round *r)
 	for (size_t i = 0; i < r->n; i++)
 		fo_buf_release(&r->jobs[i].out);
 	fo_free(r->jobs);
-	env_release(&r->base);
+	fo_script_env_release(&r->base);
 }
 
 static bool has(const struct fo_propset *ps, const char *what)
@@ -468,12 +415,12 @@ static int configure(struct fo_rgroup *g, const struct fo_propset *ps, struct fo
 static int start_service(struct fo_rgroup *g, const struct fo_propset *ps, struct fo_err *err)
 {
 	const char *service = fo_props_str(ps, "service", "");
-	struct env base = {0};
-	base_env(&base);
+	struct fo_script_env base = {0};
+	fo_script_env_add_base(&base); /* on the step's thread, before node threads */
 	int rc = 0;
 	for (size_t i = 0; i < g->n && !rc; i++) {
 		struct fo_node *n = &g->nodes[i];
-		struct env e = {0};
+		struct fo_script_env e = {0};
 		struct fo_buf text = FO_BUF_INIT, log = FO_BUF_INIT, prefix = FO_BUF_INIT;
 		rc = fo_run_expand(g->run, n, service, &text, err);
 		if (!rc) {
@@ -497,12 +444,12 @@ static int start_service(struct fo_rgroup *g, const struct fo_propset *ps, struc
 			rc = fo_node_start_service(n, SERVICE, &cmd, err);
 			fo_free(argv);
 		}
-		env_release(&e);
+		fo_script_env_release(&e);
 		fo_buf_release(&text);
 		fo_buf_release(&log);
 		fo_buf_release(&prefix);
 	}
-	env_release(&base);
+	fo_script_env_release(&base);
 	return rc;
 }
 

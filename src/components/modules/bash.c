@@ -10,11 +10,12 @@
 #include "util/common.h"
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "components/component.h"
+#include "components/script_env.h"
+#include "components/modules/module_common.h"
 #include "engine/run.h"
 #include "spec/props.h"
 #include "spec/yaml.h"
@@ -25,7 +26,6 @@
 #include "util/proc.h"
 #include "util/strutil.h"
 
-extern char **environ;
 
 #define CAPTURE_MAX (1u << 20) /* stdout bytes kept per node for the operation's value */
 #define TAIL_MAX 400           /* bytes of a node's output quoted in the value */
@@ -135,83 +135,32 @@ static void validate(const struct fo_propset *ps, struct fo_diags *d)
 
 /* ---- running ---- */
 
-/* An environment being built: NAME=VALUE strings, each name once (the last one wins). */
-struct env {
-	char **v;
-	size_t n, cap;
-};
-
-static void env_set(struct env *e, const char *name, const char *value)
-{
-	size_t len = strlen(name);
-	struct fo_buf b = FO_BUF_INIT;
-	fo_buf_addf(&b, "%s=%s", name, value ? value : "");
-	char *entry = fo_buf_detach(&b, NULL);
-	for (size_t i = 0; i < e->n; i++) {
-		if (strncmp(e->v[i], name, len) == 0 && e->v[i][len] == '=') {
-			fo_free(e->v[i]);
-			e->v[i] = entry;
-			return;
-		}
-	}
-	FO_GROW(e->v, e->cap, e->n + 1);
-	e->v[e->n++] = entry;
-}
-
-static void env_copy(struct env *to, const struct env *from)
-{
-	for (size_t i = 0; i < from->n; i++) {
-		FO_GROW(to->v, to->cap, to->n + 1);
-		to->v[to->n++] = fo_strdup(from->v[i]);
-	}
-}
-
-static void env_release(struct env *e)
-{
-	for (size_t i = 0; i < e->n; i++)
-		fo_free(e->v[i]);
-	fo_free(e->v);
-	*e = (struct env){0};
-}
-
 /*
  * The environment every node gets: HOME and PATH, fallout's own FALLOUT_* variables, the
  * names listed in `export`, then `env.vars`. Built on the module's thread (getenv is not
  * safe beside setenv, and nothing here calls setenv, but keep it in one place).
  */
-static void base_env(const struct fo_propset *ps, struct env *e)
+static void base_env(const struct fo_propset *ps, struct fo_script_env *e)
 {
 	/* The running fallout program, so scripts can call it (`"$FALLOUT_BIN" hdr record`). */
 	char exe[PATH_MAX];
 	ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[len > 0 ? len : 0] = '\0';
-	const char *home = getenv("HOME");
-	const char *path = getenv("PATH");
-	if (home)
-		env_set(e, "HOME", home);
-	env_set(e, "PATH", path ? path : "/usr/local/bin:/usr/bin:/bin");
-	for (char **p = environ; p && *p; p++) {
-		const char *eq = strchr(*p, '=');
-		if (!eq || !fo_starts_with(*p, "FALLOUT_"))
-			continue;
-		char *name = fo_strndup(*p, (size_t)(eq - *p));
-		env_set(e, name, eq + 1);
-		fo_free(name);
-	}
+	fo_script_env_add_base(e);
 	if (exe[0])
-		env_set(e, "FALLOUT_BIN", exe);
+		fo_script_env_set(e, "FALLOUT_BIN", exe);
 	const struct fo_propval *v = fo_props_get(ps, "export");
 	for (size_t i = 0; v && v->set && i < v->nlist; i++) {
 		const char *val = getenv(v->list[i]);
 		if (val && var_name_ok(v->list[i]))
-			env_set(e, v->list[i], val);
+			fo_script_env_set(e, v->list[i], val);
 	}
 	v = fo_props_get(ps, "env.vars");
 	if (v && v->set && v->node && v->node->kind == FO_YMAP) {
 		for (size_t i = 0; i < v->node->npairs; i++) {
 			const struct fo_ypair *p = &v->node->pairs[i];
 			if (var_name_ok(p->key->str) && p->value->kind == FO_YSCALAR)
-				env_set(e, p->key->str, fo_ynode_is_null(p->value) ? "" : p->value->str);
+				fo_script_env_set(e, p->key->str, fo_ynode_is_null(p->value) ? "" : p->value->str);
 		}
 	}
 }
@@ -222,7 +171,7 @@ struct job {
 	const char *alias;
 	const char *script;
 	int64_t timeout_ns;
-	const struct env *base;
+	const struct fo_script_env *base;
 	const char *addresses;   /* every address of the group, space-separated */
 	struct fo_buf out;       /* the node's stdout (capped at CAPTURE_MAX) */
 	struct fo_cmd_result res;
@@ -280,32 +229,32 @@ static void *run_job(void *arg)
 {
 	struct job *j = arg;
 	struct fo_node *n = j->node;
-	struct env e = {0};
-	env_copy(&e, j->base);
+	struct fo_script_env e = {0};
+	fo_script_env_copy(&e, j->base);
 	char num[32];
 	snprintf(num, sizeof(num), "%d", n->ordinal);
-	env_set(&e, "FALLOUT_NODE_ORDINAL", num);
-	env_set(&e, "FALLOUT_NODE_NAME", n->name);
-	env_set(&e, "FALLOUT_NODE_GROUP", n->group->spec->name);
-	env_set(&e, "FALLOUT_NODE_ADDRESS", n->address);
-	env_set(&e, "FALLOUT_GROUP_ADDRESSES", j->addresses);
+	fo_script_env_set(&e, "FALLOUT_NODE_ORDINAL", num);
+	fo_script_env_set(&e, "FALLOUT_NODE_NAME", n->name);
+	fo_script_env_set(&e, "FALLOUT_NODE_GROUP", n->group->spec->name);
+	fo_script_env_set(&e, "FALLOUT_NODE_ADDRESS", n->address);
+	fo_script_env_set(&e, "FALLOUT_GROUP_ADDRESSES", j->addresses);
 	if (n->artifacts)
-		env_set(&e, "FALLOUT_NODE_ARTIFACTS", n->artifacts);
+		fo_script_env_set(&e, "FALLOUT_NODE_ARTIFACTS", n->artifacts);
 	if (n->dir)
-		env_set(&e, "FALLOUT_NODE_DIR", n->dir);
+		fo_script_env_set(&e, "FALLOUT_NODE_DIR", n->dir);
 
 	/* References (<<file:...>>, <<secret:...>>, <<provider:...>>) are expanded per node. */
 	struct fo_buf expanded = FO_BUF_INIT;
 	if ((j->rc = fo_run_expand(n->group->run, n, j->script, &expanded, &j->err)) != 0) {
 		fo_buf_release(&expanded);
-		env_release(&e);
+		fo_script_env_release(&e);
 		return NULL;
 	}
 	j->script = expanded.s;
 	char *file = NULL;
 	if (n->dir && (j->rc = write_script(j, &file)) != 0) {
 		fo_buf_release(&expanded);
-		env_release(&e);
+		fo_script_env_release(&e);
 		return NULL;
 	}
 	const char **argv = fo_calloc(e.n + 8, sizeof(*argv));
@@ -345,7 +294,7 @@ static void *run_job(void *arg)
 	}
 	fo_buf_release(&prefix);
 	fo_free(argv);
-	env_release(&e);
+	fo_script_env_release(&e);
 	j->script = NULL; /* it pointed into expanded */
 	fo_buf_release(&expanded);
 	return NULL;
@@ -461,27 +410,17 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 	struct fo_buf addrs = FO_BUF_INIT;
 	for (size_t i = 0; i < g->n; i++)
 		fo_buf_addf(&addrs, "%s%s", i ? " " : "", g->nodes[i].address);
-	struct env base = {0};
+	struct fo_script_env base = {0};
 	base_env(m->props, &base);
 
 	struct job *jobs = fo_calloc(nsel, sizeof(*jobs));
-	pthread_t *threads = fo_calloc(nsel, sizeof(*threads));
-	bool *started = fo_calloc(nsel, sizeof(*started));
 	for (size_t i = 0; i < nsel; i++) {
 		jobs[i] = (struct job){.node = sel[i], .alias = m->alias, .script = script, .timeout_ns = timeout,
 				       .base = &base, .addresses = addrs.s};
 		fo_buf_init(&jobs[i].out, CAPTURE_MAX);
 	}
 	/* The first node runs on this thread, the others each on their own. */
-	for (size_t i = 1; i < nsel; i++)
-		started[i] = pthread_create(&threads[i], NULL, run_job, &jobs[i]) == 0;
-	run_job(&jobs[0]);
-	for (size_t i = 1; i < nsel; i++) {
-		if (started[i])
-			pthread_join(threads[i], NULL);
-		else
-			run_job(&jobs[i]);
-	}
+	fo__module_run_jobs(jobs, nsel, sizeof(*jobs), run_job);
 
 	/* One verdict for all: ok only if every node exited 0. */
 	size_t nfailed = 0;
@@ -545,9 +484,7 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 	for (size_t i = 0; i < nsel; i++)
 		fo_buf_release(&jobs[i].out);
 	fo_free(jobs);
-	fo_free(threads);
-	fo_free(started);
-	env_release(&base);
+	fo_script_env_release(&base);
 	fo_buf_release(&addrs);
 	fo_buf_release(&b);
 	fo_free(sel);

@@ -12,9 +12,9 @@
  */
 #include "util/common.h"
 
-#include <pthread.h>
 
 #include "components/component.h"
+#include "components/modules/module_common.h"
 #include "engine/run.h"
 #include "load/load.h"
 #include "spec/props.h"
@@ -314,21 +314,11 @@ static void split_targets(const char *s, char ***out, size_t *n)
  * server group. Returns 0 or an error in err. */
 static int resolve_targets(struct fo_mctx *m, struct job *j, struct fo_err *err)
 {
-	const char *t = fo_props_str(m->props, "target", NULL);
 	struct fo_buf b = FO_BUF_INIT;
-	int rc = 0;
-	if (t) {
-		rc = fo_run_expand(m->run, j->node, t, &b, err);
-	} else {
-		struct fo_rgroup *g = fo_run_group(m->run, "server");
-		const char *cp = g && g->n ? fo_node_fact(&g->nodes[0], "redis", "contact_points") : NULL;
-		if (cp)
-			fo_buf_adds(&b, cp);
-		else
-			rc = fo_err_set(err, FO_ENOTFOUND,
-					"no target: set 'target' (host:port), or run the `redis` configuration "
-					"manager on the `server` group");
-	}
+	int rc = fo__module_target(m, j->node, "target", "redis", "contact_points",
+				   "no target: set 'target' (host:port), or run the `redis` configuration "
+				   "manager on the `server` group",
+				   &b, err);
 	if (!rc) {
 		split_targets(b.s, &j->targets, &j->ntargets);
 		if (j->ntargets == 0)
@@ -494,19 +484,7 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 				break;
 			}
 	} else {
-		pthread_t *tids = fo_calloc(nn, sizeof(*tids));
-		bool *started = fo_calloc(nn, sizeof(*started));
-		for (size_t i = 1; i < nn; i++)
-			started[i] = pthread_create(&tids[i], NULL, run_job, &jobs[i]) == 0;
-		run_job(&jobs[0]);
-		for (size_t i = 1; i < nn; i++) {
-			if (started[i])
-				pthread_join(tids[i], NULL);
-			else
-				run_job(&jobs[i]);
-		}
-		fo_free(tids);
-		fo_free(started);
+		fo__module_run_jobs(jobs, nn, sizeof(*jobs), run_job);
 
 		struct fo_load_result all;
 		fo_load_result_init(&all, mix.n);

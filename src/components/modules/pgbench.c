@@ -10,9 +10,9 @@
 
 #include <ctype.h>
 #include <math.h>
-#include <pthread.h>
 
 #include "components/component.h"
+#include "components/modules/module_common.h"
 #include "engine/run.h"
 #include "spec/props.h"
 #include "util/alloc.h"
@@ -100,33 +100,18 @@ static const struct fo_prop props[] = {
 	{0},
 };
 
-struct job {
-	struct fo_node *node;
-	const char *const *argv;
-	int64_t timeout_ns;
-	struct fo_buf out;
-	struct fo_cmd_result res;
-	int rc;
-	struct fo_err err;
-};
-
+/* Runs pgbench for j (a struct fo__module_job *), its command line logged before its output. */
 static void *run_job(void *arg)
 {
-	struct job *j = arg;
+	struct fo__module_job *j = arg;
 	struct fo_buf prefix = FO_BUF_INIT;
 	fo_buf_adds(&prefix, "$ pgbench");
 	for (size_t i = 1; j->argv[i]; i++)
 		fo_buf_addf(&prefix, " %s", j->argv[i]);
 	fo_buf_adds(&prefix, "  # module pgbench\n");
-	struct fo_cmd cmd = {
-		.argv = j->argv,
-		.cwd = j->node->dir,
-		.log_path = j->node->log ? fo_log_path(j->node->log) : NULL,
-		.log_prefix = prefix.s,
-		.timeout_ns = j->timeout_ns,
-		.capture = &j->out,
-	};
-	j->rc = fo_node_exec(j->node, &cmd, &j->res, &j->err);
+	j->log_prefix = prefix.s;
+	fo__module_exec_job(j);
+	j->log_prefix = NULL;
 	fo_buf_release(&prefix);
 	return NULL;
 }
@@ -195,7 +180,7 @@ static void add_tail(struct fo_buf *b, const struct fo_buf *out)
 }
 
 /* Why a job failed, or NULL. */
-static const char *job_failure(const struct job *j, char *tmp, size_t n)
+static const char *job_failure(const struct fo__module_job *j, char *tmp, size_t n)
 {
 	if (j->rc)
 		snprintf(tmp, n, "could not run pgbench: %.900s", j->err.msg);
@@ -212,27 +197,15 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 {
 	const struct fo_propset *ps = m->props;
 	const char *gname = fo_props_str(ps, "target.group", "client");
-	struct fo_rgroup *g = fo_run_group(m->run, gname);
-	if (!g || g->n == 0) {
-		fo_emit(m, FO_OP_INVOKE, gname);
-		fo_emitf(m, FO_OP_FAIL, "there is no node group '%s'", gname);
+	struct fo_rgroup *g = fo__module_group(m, gname);
+	if (!g)
 		return 0;
-	}
 	struct fo_buf dsn = FO_BUF_INIT;
 	struct fo_err derr = {0};
-	const char *d = fo_props_str(ps, "dsn", NULL);
-	int rc = 0;
-	if (d) {
-		rc = fo_run_expand(m->run, &g->nodes[0], d, &dsn, &derr);
-	} else {
-		struct fo_rgroup *sg = fo_run_group(m->run, "server");
-		const char *f = sg && sg->n ? fo_node_fact(&sg->nodes[0], "postgresql", "primary_dsn") : NULL;
-		if (f)
-			fo_buf_adds(&dsn, f);
-		else
-			rc = fo_err_set(&derr, FO_ENOTFOUND, "no database: set 'dsn', or run the `postgresql` "
-							     "configuration manager on the `server` group");
-	}
+	int rc = fo__module_target(m, &g->nodes[0], "dsn", "postgresql", "primary_dsn",
+				   "no database: set 'dsn', or run the `postgresql` configuration manager on the "
+				   "`server` group",
+				   &dsn, &derr);
 	if (rc) {
 		fo_emit(m, FO_OP_INVOKE, gname);
 		fo_emitf(m, FO_OP_FAIL, "%s", derr.msg);
@@ -281,7 +254,7 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 	/* initialise once, from the first node */
 	if (fo_props_int(ps, "init.scale", 1) > 0) {
 		const char *init[] = {"pgbench", "-i", "-q", "-s", scale, dsn.s, NULL};
-		struct job ij = {.node = &g->nodes[0], .argv = init, .timeout_ns = timeout};
+		struct fo__module_job ij = {.node = &g->nodes[0], .argv = init, .timeout_ns = timeout};
 		fo_buf_init(&ij.out, CAPTURE_MAX);
 		run_job(&ij);
 		if ((why = job_failure(&ij, tmp, sizeof(tmp))) != NULL) {
@@ -293,26 +266,16 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 		fo_buf_release(&ij.out);
 	}
 	if (!why) {
-		struct job *jobs = fo_calloc(g->n, sizeof(*jobs));
-		pthread_t *tids = fo_calloc(g->n, sizeof(*tids));
-		bool *started = fo_calloc(g->n, sizeof(*started));
+		struct fo__module_job *jobs = fo_calloc(g->n, sizeof(*jobs));
 		for (size_t i = 0; i < g->n; i++) {
-			jobs[i] = (struct job){
+			jobs[i] = (struct fo__module_job){
 			    .node = &g->nodes[i], .argv = argv, .timeout_ns = secs * 1000000000LL + timeout};
 			fo_buf_init(&jobs[i].out, CAPTURE_MAX);
 		}
-		for (size_t i = 1; i < g->n; i++)
-			started[i] = pthread_create(&tids[i], NULL, run_job, &jobs[i]) == 0;
-		run_job(&jobs[0]);
-		for (size_t i = 1; i < g->n; i++) {
-			if (started[i])
-				pthread_join(tids[i], NULL);
-			else
-				run_job(&jobs[i]);
-		}
+		fo__module_run_jobs(jobs, g->n, sizeof(*jobs), run_job);
 		double tps_sum = 0, tx_sum = 0;
 		for (size_t i = 0; i < g->n && !why; i++) {
-			struct job *j = &jobs[i];
+			struct fo__module_job *j = &jobs[i];
 			fo_buf_clear(&b);
 			fo_buf_addf(&b, "{\"node\": \"%s\"", j->node->name);
 			double tps = 0, tx = 0;
@@ -340,8 +303,6 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 		for (size_t i = 0; i < g->n; i++)
 			fo_buf_release(&jobs[i].out);
 		fo_free(jobs);
-		fo_free(tids);
-		fo_free(started);
 	}
 	fo_buf_release(&b);
 	fo_buf_release(&dsn);

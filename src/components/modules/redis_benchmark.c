@@ -7,9 +7,9 @@
  */
 #include "util/common.h"
 
-#include <pthread.h>
 
 #include "components/component.h"
+#include "components/modules/module_common.h"
 #include "engine/run.h"
 #include "load/cluster.h"
 #include "spec/props.h"
@@ -20,6 +20,10 @@
 #include "util/strutil.h"
 
 #define CAPTURE_MAX (1u << 20)
+
+/* When neither `target` nor the server group's redis facts say where the server is. */
+#define NO_TARGET                                                                                              \
+	"no target: set 'target' (host:port), or run the `redis` configuration manager on the `server` group"
 
 static const struct fo_prop props[] = {
 	{
@@ -106,31 +110,6 @@ static const struct fo_prop props[] = {
 	{0},
 };
 
-struct job {
-	struct fo_node *node;
-	const char **argv;
-	int64_t timeout_ns;
-	struct fo_buf out;
-	struct fo_cmd_result res;
-	int rc;
-	struct fo_err err;
-};
-
-static void *run_job(void *arg)
-{
-	struct job *j = arg;
-	struct fo_cmd cmd = {
-		.argv = j->argv,
-		.cwd = j->node->dir,
-		.log_path = j->node->log ? fo_log_path(j->node->log) : NULL,
-		.log_prefix = "$ redis-benchmark ...  # module redis_benchmark\n",
-		.timeout_ns = j->timeout_ns,
-		.capture = &j->out,
-	};
-	j->rc = fo_node_exec(j->node, &cmd, &j->res, &j->err);
-	return NULL;
-}
-
 /* Splits one CSV line of quoted fields into at most max fields (owned copies). */
 static size_t csv_fields(const char *line, size_t len, char **out, size_t max)
 {
@@ -172,7 +151,7 @@ struct total {
  * Parses a node's CSV and emits one ok per test. Adds to the totals. Returns the number of
  * tests found.
  */
-static int emit_tests(struct fo_mctx *m, const struct job *j, bool name_node, struct total *tot, size_t *ntot)
+static int emit_tests(struct fo_mctx *m, const struct fo__module_job *j, bool name_node, struct total *tot, size_t *ntot)
 {
 	char *head[MAX_COLS] = {0};
 	size_t nhead = 0;
@@ -239,7 +218,7 @@ static int emit_tests(struct fo_mctx *m, const struct job *j, bool name_node, st
 }
 
 /* Saves a node's CSV into its artifacts (best effort). */
-static void save_csv(const struct job *j)
+static void save_csv(const struct fo__module_job *j)
 {
 	if (!j->node->artifacts)
 		return;
@@ -257,28 +236,13 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 {
 	const struct fo_propset *ps = m->props;
 	const char *gname = fo_props_str(ps, "target.group", "client");
-	struct fo_rgroup *g = fo_run_group(m->run, gname);
-	if (!g || g->n == 0) {
-		fo_emit(m, FO_OP_INVOKE, gname);
-		fo_emitf(m, FO_OP_FAIL, "there is no node group '%s'", gname);
+	struct fo_rgroup *g = fo__module_group(m, gname);
+	if (!g)
 		return 0;
-	}
 	/* the target: expanded for the first node (redis-benchmark takes one server) */
 	struct fo_buf t = FO_BUF_INIT;
 	struct fo_err terr = {0};
-	const char *target = fo_props_str(ps, "target", NULL);
-	int rc = 0;
-	if (target) {
-		rc = fo_run_expand(m->run, &g->nodes[0], target, &t, &terr);
-	} else {
-		struct fo_rgroup *sg = fo_run_group(m->run, "server");
-		const char *cp = sg && sg->n ? fo_node_fact(&sg->nodes[0], "redis", "contact_points") : NULL;
-		if (cp)
-			fo_buf_adds(&t, cp);
-		else
-			rc = fo_err_set(&terr, FO_ENOTFOUND, "no target: set 'target' (host:port), or run the `redis` "
-							      "configuration manager on the `server` group");
-	}
+	int rc = fo__module_target(m, &g->nodes[0], "target", "redis", "contact_points", NO_TARGET, &t, &terr);
 	char host[256];
 	int port = 0;
 	if (!rc) {
@@ -350,31 +314,24 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 		fo_buf_addf(&b, " %s", argv[i]);
 	fo_emit(m, FO_OP_INVOKE, b.s);
 
-	struct job *jobs = fo_calloc(g->n, sizeof(*jobs));
-	pthread_t *tids = fo_calloc(g->n, sizeof(*tids));
-	bool *started = fo_calloc(g->n, sizeof(*started));
+	struct fo__module_job *jobs = fo_calloc(g->n, sizeof(*jobs));
 	for (size_t i = 0; i < g->n; i++) {
-		jobs[i] = (struct job){.node = &g->nodes[i], .argv = argv,
-				       .timeout_ns = fo_props_duration_ns(ps, "timeout", 600000000000LL)};
+		jobs[i] = (struct fo__module_job){
+		    .node = &g->nodes[i],
+		    .argv = argv,
+		    .log_prefix = "$ redis-benchmark ...  # module redis_benchmark\n",
+		    .timeout_ns = fo_props_duration_ns(ps, "timeout", 600000000000LL)};
 		fo_buf_init(&jobs[i].out, CAPTURE_MAX);
 	}
-	for (size_t i = 1; i < g->n; i++)
-		started[i] = pthread_create(&tids[i], NULL, run_job, &jobs[i]) == 0;
-	run_job(&jobs[0]);
-	for (size_t i = 1; i < g->n; i++) {
-		if (started[i])
-			pthread_join(tids[i], NULL);
-		else
-			run_job(&jobs[i]);
-	}
+	fo__module_run_jobs(jobs, g->n, sizeof(*jobs), fo__module_exec_job);
 
 	struct total tot[MAX_TESTS];
 	size_t ntot = 0;
 	const char *why = NULL;
 	char tmp[1200];
-	const struct job *bad = NULL;
+	const struct fo__module_job *bad = NULL;
 	for (size_t i = 0; i < g->n && !bad; i++) {
-		struct job *j = &jobs[i];
+		struct fo__module_job *j = &jobs[i];
 		save_csv(j);
 		if (j->rc) {
 			snprintf(tmp, sizeof(tmp), "could not run redis-benchmark: %.1000s", j->err.msg);
@@ -409,8 +366,6 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 	for (size_t i = 0; i < g->n; i++)
 		fo_buf_release(&jobs[i].out);
 	fo_free(jobs);
-	fo_free(tids);
-	fo_free(started);
 	fo_buf_release(&tests);
 	fo_buf_release(&b);
 	FO_UNUSED(err);
