@@ -40,3 +40,11 @@ def fallout():
 def fallout_test():
     """Runs the test build: bin/fallout plus Fallout's test-only fixture components."""
     return _runner("FALLOUT_TEST", "build/release/bin/fallout-test")
+
+
+@pytest.fixture
+def state(tmp_path):
+    """A private state folder (work areas, ledgers, address claims) for one test."""
+    d = tmp_path / "state"
+    d.mkdir()
+    return d

@@ -9,73 +9,30 @@ Runs the real binary (env FALLOUT, default bin/fallout) and Debian's etcd and et
 """
 import json
 import re
-import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+from runs import assert_state_clean, execute, group_log, node_log, pgrep, read_testrun, require, wait_for
 
 EXAMPLE = ROOT / "examples" / "etcd.yaml"
 
 
 @pytest.fixture(autouse=True)
 def etcd_installed():
-    for prog in ("etcd", "etcdctl"):
-        assert shutil.which(prog), f"{prog} is missing: run `make deps`"
-
-
-@pytest.fixture
-def state(tmp_path):
-    d = tmp_path / "state"
-    d.mkdir()
-    return d
-
-
-def execute(fallout, state, out, definition, *params, timeout=120):
-    return fallout("exec", "-o", out, definition, *params, env={"FALLOUT_STATE_DIR": str(state)},
-                   timeout=timeout)
-
-
-def read_testrun(out):
-    return json.loads((Path(out) / "testrun.json").read_text())
+    require("etcd", "etcdctl")
 
 
 def etcd_pids(state):
     """Pids of etcd processes whose data folder lies in this test's state folder."""
-    p = subprocess.run(["pgrep", "-f", f"^etcd .*--data-dir={re.escape(str(state))}/"], capture_output=True,
-                       text=True)
-    return [int(x) for x in p.stdout.split()]
+    return pgrep("-f", f"^etcd .*--data-dir={re.escape(str(state))}/")
 
 
 def assert_nothing_left(state):
     assert etcd_pids(state) == []
-    work = state / "work"
-    assert not work.exists() or not any(work.iterdir()), list(work.iterdir())
-    active = state / "active"
-    runs = [p for p in active.iterdir() if not p.name.startswith(".")] if active.exists() else []
-    assert runs == [], runs
-    clusters = state / "clusters"
-    assert not clusters.exists() or not any(clusters.iterdir()), list(clusters.iterdir())
-
-
-def wait_for(pred, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
-
-
-def node_log(out, n, group="server"):
-    return (Path(out) / group / f"node{n}" / "fallout-node.log").read_text()
-
-
-def group_log(out, group="server"):
-    return (Path(out) / group / "fallout-nodegroup.log").read_text()
+    assert_state_clean(state, clusters=True)
 
 
 def test_example_forms_a_cluster_serves_keys_and_leaves_nothing(fallout, state, tmp_path):

@@ -6,12 +6,11 @@ import json
 import os
 import signal
 import subprocess
-import time
-from pathlib import Path
 
 import pytest
 
 from conftest import DATA, ROOT
+from runs import assert_state_clean, execute, history, read_testrun, verdicts, wait_for
 
 CORPUS = DATA / "corpus"
 
@@ -39,41 +38,6 @@ OUTCOMES = {
 }
 
 
-@pytest.fixture
-def state(tmp_path):
-    """A private state folder (work areas, ledgers, address claims) for one test."""
-    d = tmp_path / "state"
-    d.mkdir()
-    return d
-
-
-def execute(runner, state, out, *args, **kw):
-    env = {"FALLOUT_STATE_DIR": str(state)}
-    env.update(kw.pop("env", {}))
-    return runner("exec", "-o", out, *args, env=env, **kw)
-
-
-def history(out):
-    with open(Path(out) / "controller" / "jepsen-history.json") as f:
-        return [json.loads(line) for line in f]
-
-
-def read_testrun(out):
-    return json.loads((Path(out) / "testrun.json").read_text())
-
-
-def verdicts(out):
-    return {c["alias"]: c["passed"] for c in read_testrun(out)["results"]["checkers"]}
-
-
-def assert_nothing_left(state):
-    work = state / "work"
-    assert not work.exists() or not any(work.iterdir()), list(work.iterdir())
-    active = state / "active"
-    runs = [p for p in active.iterdir() if not p.name.startswith(".")] if active.exists() else []
-    assert runs == [], runs
-
-
 @pytest.mark.parametrize("name", sorted(OUTCOMES))
 def test_corpus_outcome(fallout_test, state, tmp_path, name):
     out = tmp_path / "run"
@@ -83,7 +47,7 @@ def test_corpus_outcome(fallout_test, state, tmp_path, name):
     tr = read_testrun(out)
     assert tr["state"] == want, r.stderr
     assert f"fallout: {want}" in r.stderr
-    assert_nothing_left(state)
+    assert_state_clean(state)
     ops = history(out)
     # The harness brackets every module: start first, then end, then info completed.
     for proc in {o["process"] for o in ops}:
@@ -243,15 +207,6 @@ def test_default_output_folder(fallout, state, tmp_path):
     assert len(runs) == 1 and read_testrun(runs[0])["testRunId"] == runs[0].name
 
 
-def wait_for(pred, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def slow(seconds):
     """Two nodes each running a script that starts a long sleep in the background."""
     return ("ensemble:\n  server:\n    node.count: 2\n    provisioner: local\n  client: server\n"
@@ -282,7 +237,7 @@ def test_abort(fallout, state, tmp_path):
     tr = read_testrun(out)
     assert tr["state"] == "ABORTED" and tr["failedDuring"] == "RUNNING"
     assert "DESTROYED" in (out / "server" / "fallout-nodegroup.log").read_text()
-    assert_nothing_left(state)
+    assert_state_clean(state)
     assert pgrep("sleep 301") == b""
 
 
@@ -300,7 +255,7 @@ def test_kill_9_then_cleanup(fallout, state, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "1 run" in r.stdout
     assert wait_for(lambda: pgrep("sleep 302") == b"", 10)
-    assert_nothing_left(state)
+    assert_state_clean(state)
     # The addresses are free again: a new run gets the same block.
     r = execute(fallout, state, tmp_path / "again", ROOT / "examples" / "hello-nodes.yaml")
     assert r.returncode == 0, r.stderr
@@ -334,7 +289,7 @@ def test_local_cluster_reuse(fallout, state, tmp_path):
     log = (runs[2] / "kept" / "fallout-nodegroup.log").read_text()
     assert "DESTROYED" in log.splitlines()[-1]
     assert not (state / "clusters" / "kept-cluster").exists()
-    assert_nothing_left(state)
+    assert_state_clean(state)
 
 
 def test_kept_cluster_that_died_is_set_up_again(fallout, state, tmp_path):

@@ -14,48 +14,10 @@ Runs the real binary (env FALLOUT, default bin/fallout); each test has its own s
 import json
 import re
 import shutil
-from pathlib import Path
 
-import pytest
+from runs import assert_state_clean, checker_log, execute, read_testrun, verdicts, write
 
 from test_report import assert_charts_drawn
-
-
-@pytest.fixture
-def state(tmp_path):
-    d = tmp_path / "state"
-    d.mkdir()
-    return d
-
-
-def execute(fallout, state, out, definition, timeout=180):
-    return fallout("exec", "-o", out, definition, env={"FALLOUT_STATE_DIR": str(state)}, timeout=timeout)
-
-
-def write(tmp_path, text, name="t.yaml"):
-    p = tmp_path / name
-    p.write_text(text)
-    return p
-
-
-def read_testrun(out):
-    return json.loads((Path(out) / "testrun.json").read_text())
-
-
-def verdicts(out):
-    return {c["alias"]: c["passed"] for c in read_testrun(out)["results"]["checkers"]}
-
-
-def checker_log(out, alias):
-    return (Path(out) / "controller" / "artifact_checkers" / f"artifact_checker-{alias}.log").read_text()
-
-
-def assert_nothing_left(state):
-    work = state / "work"
-    assert not work.exists() or not any(work.iterdir()), list(work.iterdir())
-    active = state / "active"
-    runs = [p for p in active.iterdir() if not p.name.startswith(".")] if active.exists() else []
-    assert runs == [], runs
 
 
 PAUSE = """\
@@ -156,7 +118,7 @@ def test_pause_impact_is_measured_judged_and_shaded(fallout, state, tmp_path):
     # `fallout report` rebuilds the same page from the run folder.
     r = fallout("report", out, "--group", "client")
     assert r.returncode == 0, r.stderr
-    assert_nothing_left(state)
+    assert_state_clean(state)
 
 
 SERVICE = """\
@@ -200,7 +162,7 @@ def test_systemlog_finds_an_error_line_and_passes_a_clean_service(fallout, state
     assert r.returncode == 0, r.stderr
     assert verdicts(clean)["logs"] is True
     assert "no error lines in 2 logs of group 'server'" in checker_log(clean, "logs")
-    assert_nothing_left(state)
+    assert_state_clean(state)
 
 
 def test_limits_are_checked_when_the_definition_is(fallout, tmp_path):

@@ -22,11 +22,12 @@ from pathlib import Path
 
 import pytest
 
+from runs import assert_state_clean, execute, node_log, read_testrun, require, state_env, wait_for, write
+
 
 @pytest.fixture(autouse=True)
 def redis_installed():
-    for prog in ("redis-server", "redis-cli"):
-        assert shutil.which(prog), f"{prog} is missing: run `make deps`"
+    require("redis-server", "redis-cli")
 
 
 @pytest.fixture
@@ -46,10 +47,6 @@ def state(tmp_path):
         f.close()
 
 
-def execute(fallout, state, out, definition, timeout=180):
-    return fallout("exec", "-o", out, definition, env={"FALLOUT_STATE_DIR": str(state)}, timeout=timeout)
-
-
 @pytest.fixture
 def start(fallout, state):
     """Starts `fallout exec` in the background; whatever a failed test leaves running is
@@ -67,23 +64,7 @@ def start(fallout, state):
         if p.poll() is None:
             p.kill()
             p.wait()
-            fallout("cleanup", env={"FALLOUT_STATE_DIR": str(state)}, timeout=120)
-
-
-def write(tmp_path, text, name="t.yaml"):
-    p = tmp_path / name
-    p.write_text(text)
-    return p
-
-
-def wait_for(cond, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(0.05)
-    return cond()
+            fallout("cleanup", env=state_env(state), timeout=120)
 
 
 def history(out):
@@ -114,14 +95,6 @@ def events(out, process, action):
     return evs
 
 
-def read_testrun(out):
-    return json.loads((Path(out) / "testrun.json").read_text())
-
-
-def node_log(out, n, group="server"):
-    return (Path(out) / group / f"node{n}" / "fallout-node.log").read_text()
-
-
 def proc_state(pid):
     """The State letter of /proc/PID/status ('T' stopped), or None when gone."""
     try:
@@ -134,17 +107,9 @@ def proc_state(pid):
 
 
 def cleanup(fallout, state, *args):
-    r = fallout("cleanup", *args, env={"FALLOUT_STATE_DIR": str(state)}, timeout=120)
+    r = fallout("cleanup", *args, env=state_env(state), timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     return r.stdout
-
-
-def assert_nothing_left(state):
-    work = state / "work"
-    assert not work.exists() or not any(work.iterdir()), list(work.iterdir())
-    active = state / "active"
-    runs = [p for p in active.iterdir() if not p.name.startswith(".")] if active.exists() else []
-    assert runs == [], runs
 
 
 REDIS3 = """\
@@ -221,7 +186,7 @@ def test_kill_restarts_the_service(fallout, state, tmp_path, provisioner):
     # Every server answers afterwards.
     [ping] = [o for o in ops_of(out, "ping") if o["type"] == "ok"]
     assert ping["value"].count("PONG") == 3, ping["value"]
-    assert_nothing_left(state)
+    assert_state_clean(state)
 
 
 # ---- pause ----
@@ -277,7 +242,7 @@ def test_abort_during_a_pause_continues_the_service_at_once(fallout, state, tmp_
           duration: 5m
 """))
     proc = start(out, d)
-    assert wait_for(lambda: events(out, "freeze", "inject"))
+    assert wait_for(lambda: events(out, "freeze", "inject"), 60)
     t0 = time.monotonic()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
@@ -286,7 +251,7 @@ def test_abort_during_a_pause_continues_the_service_at_once(fallout, state, tmp_
     [(_, heal)] = events(out, "freeze", "heal")
     assert "error" not in heal
     assert read_testrun(out)["state"] == "ABORTED"
-    assert_nothing_left(state)
+    assert_state_clean(state)
 
 
 def test_kill_9_during_a_pause_then_cleanup(fallout, state, tmp_path, start):
@@ -299,7 +264,7 @@ def test_kill_9_during_a_pause_then_cleanup(fallout, state, tmp_path, start):
           duration: 5m
 """))
     proc = start(out, d)
-    evs = wait_for(lambda: events(out, "freeze", "inject"))
+    evs = wait_for(lambda: events(out, "freeze", "inject"), 60)
     assert evs, proc.stderr.read() if proc.poll() is not None else "no injection"
     pgids = [int(p) for p in re.findall(r"process group (\d+)", evs[0][1]["detail"])]
     assert len(pgids) == 2
@@ -316,7 +281,7 @@ def test_kill_9_during_a_pause_then_cleanup(fallout, state, tmp_path, start):
     for p in pgids:
         assert f"continuing process group {p} (stopped by a fault)" in text
     assert wait_for(lambda: all(proc_state(p) in (None, "Z") for p in pgids), 15)
-    assert_nothing_left(state)
+    assert_state_clean(state)
 
 
 # ---- delete_data ----
@@ -347,7 +312,7 @@ def test_delete_data_removes_the_folder(fallout, state, tmp_path):
     assert events(out, "wipe", "heal") == []  # nothing heals a lost disk
     [after] = [o for o in ops_of(out, "after") if o["type"] == "ok"]
     assert "gone node0" in after["value"] and "kept node1" in after["value"] and "kept node2" in after["value"]
-    assert_nothing_left(state)
+    assert_state_clean(state)
 
 
 def test_delete_data_refuses_a_path_outside_the_node(fallout, state, tmp_path):
@@ -416,7 +381,7 @@ def test_network_faults_refuse_local_nodes(fallout, state, tmp_path, module):
             "has none (provisioner 'local' of group 'server' cannot give a node a network of its own); fallout "
             "never changes this machine's own network") in tr["failureReason"]
     assert events(out, "cut", "inject") == []
-    assert_nothing_left(state)
+    assert_state_clean(state)
 
 
 # ---- on netns ----
@@ -480,7 +445,7 @@ def test_partition_isolates_a_node_then_heals(fallout, state, tmp_path, netns):
     assert t_inject <= probe["time"] <= t_heal  # seen cut off while the partition was up
     [healed] = [o for o in ops_of(out, "healed") if o["type"] == "ok"]
     assert healed["value"].count("reached") == 2
-    assert_nothing_left(state)
+    assert_state_clean(state)
 
 
 THROTTLE = redis3("""\
@@ -531,7 +496,7 @@ def test_throttle_lowers_throughput(fallout, state, tmp_path, netns):
     assert during >= 3.0 and during > 5 * before, (before, during)
     [(_, heal)] = events(out, "slow", "heal")
     assert "error" not in heal
-    assert_nothing_left(state)
+    assert_state_clean(state)
 
 
 def ledger_faults(state):
@@ -564,7 +529,7 @@ def test_kill_9_during_a_network_fault_then_cleanup(fallout, state, tmp_path, ne
           duration: 5m
 """, provisioner="netns"))
     proc = start(out, d)
-    assert wait_for(lambda: events(out, "cut", "inject")), proc.stderr.read() if proc.poll() is not None else ""
+    assert wait_for(lambda: events(out, "cut", "inject"), 60), proc.stderr.read() if proc.poll() is not None else ""
     entries = ledger_faults(state)
     assert entries and all(e[0] == ("nft" if module == "partition" else "tc") for e in entries), entries
     for kind, ns, name in entries:
@@ -590,4 +555,4 @@ def test_kill_9_during_a_network_fault_then_cleanup(fallout, state, tmp_path, ne
         else:
             shown = subprocess.run(["tc", "-n", ns, "qdisc", "show"], capture_output=True, text=True).stdout
             assert "tbf" not in shown
-    assert_nothing_left(state)
+    assert_state_clean(state)

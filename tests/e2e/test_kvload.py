@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from runs import execute, history, write
+
 pytestmark = pytest.mark.skipif(not shutil.which("redis-server") or not shutil.which("redis-cli"),
                                 reason="redis-server and redis-cli are not installed (make deps)")
 
@@ -35,13 +37,6 @@ def cm_port():
     """A port for the redis configuration manager (its bus uses port + 10000): random in a
     range other tests leave alone, so runs of other suites on this machine do not collide."""
     return random.randrange(21000, 29000)
-
-
-@pytest.fixture
-def state(tmp_path):
-    d = tmp_path / "state"
-    d.mkdir()
-    return d
 
 
 @pytest.fixture
@@ -70,18 +65,29 @@ def redis(tmp_path):
     p.wait(timeout=10)
 
 
+ONE_NODE = """\
+ensemble:
+  server:
+    node.count: 1
+    provisioner:
+      name: local
+  client: server
+workload:
+  phases:
+{phases}  checkers:
+    nofail:
+      checker: nofail
+"""
+
+
+def one_node(phases):
+    """A one-node local ensemble running phases (YAML list items), checked by nofail."""
+    return ONE_NODE.replace("{phases}", phases)
+
+
 def run(fallout, state, tmp_path, definition, timeout=60):
-    path = tmp_path / "test.yaml"
-    path.write_text(definition)
     out = tmp_path / "run"
-    r = fallout("exec", "-o", out, path, env={"FALLOUT_STATE_DIR": str(state)}, timeout=timeout)
-    return r, out
-
-
-def history(out, process=None):
-    with open(Path(out) / "controller" / "jepsen-history.json") as f:
-        ops = [json.loads(line) for line in f]
-    return [o for o in ops if process is None or o["process"] == process]
+    return execute(fallout, state, out, write(tmp_path, definition, "test.yaml"), timeout=timeout), out
 
 
 def summary(out, process="load"):
@@ -140,15 +146,7 @@ def read_log(path):
 # ---- standalone, a server the test started ----
 
 def test_closed_model_logs_and_totals(fallout, state, tmp_path, redis):
-    r, out = run(fallout, state, tmp_path, f"""
-ensemble:
-  server:
-    node.count: 1
-    provisioner:
-      name: local
-  client: server
-workload:
-  phases:
+    r, out = run(fallout, state, tmp_path, one_node(f"""\
     - load:
         module: kvload
         properties:
@@ -158,10 +156,7 @@ workload:
           keys: 1000
           warmup: 300ms
           duration: 2s
-  checkers:
-    nofail:
-      checker: nofail
-""")
+"""))
     assert r.returncode == 0, r.stderr
     s = summary(out)
     assert s["model"] == "closed" and s["mode"] == "standalone"
@@ -191,15 +186,7 @@ workload:
 def test_verify_finds_values_it_did_not_write(fallout, state, tmp_path, redis):
     """Another writer overwrites kvload's keys: verification counts the mismatches and the
     module fails with them."""
-    r, out = run(fallout, state, tmp_path, f"""
-ensemble:
-  server:
-    node.count: 1
-    provisioner:
-      name: local
-  client: server
-workload:
-  phases:
+    r, out = run(fallout, state, tmp_path, one_node(f"""\
     - load:
         module: kvload
         properties:
@@ -215,10 +202,7 @@ workload:
           script: |
             sleep 0.5
             for i in $(seq 0 199); do echo "SET kv:$i junk"; done | redis-cli -p {redis} > /dev/null
-  checkers:
-    nofail:
-      checker: nofail
-""")
+"""))
     assert r.returncode == 1
     ops = history(out, "load")
     fail = [o for o in ops if o["type"] == "fail"]
@@ -230,24 +214,13 @@ workload:
 def test_unreachable_target_fails_at_once(fallout, state, tmp_path):
     port = free_port()
     start = time.monotonic()
-    r, out = run(fallout, state, tmp_path, f"""
-ensemble:
-  server:
-    node.count: 1
-    provisioner:
-      name: local
-  client: server
-workload:
-  phases:
+    r, out = run(fallout, state, tmp_path, one_node(f"""\
     - load:
         module: kvload
         properties:
           target: 127.0.0.1:{port}
           duration: 30s
-  checkers:
-    nofail:
-      checker: nofail
-""")
+"""))
     assert r.returncode == 1
     assert time.monotonic() - start < 10
     fail = [o for o in history(out, "load") if o["type"] == "fail"]
@@ -255,15 +228,7 @@ workload:
 
 
 def test_redis_benchmark_wrapper(fallout, state, tmp_path, redis):
-    r, out = run(fallout, state, tmp_path, f"""
-ensemble:
-  server:
-    node.count: 1
-    provisioner:
-      name: local
-  client: server
-workload:
-  phases:
+    r, out = run(fallout, state, tmp_path, one_node(f"""\
     - baseline:
         module: redis_benchmark
         properties:
@@ -271,10 +236,7 @@ workload:
           requests: 5000
           clients: 10
           tests: set,get
-  checkers:
-    nofail:
-      checker: nofail
-""")
+"""))
     assert r.returncode == 0, r.stderr
     ops = history(out, "baseline")
     oks = [json.loads(o["value"]) for o in ops if o["type"] == "ok"]

@@ -10,22 +10,10 @@ import json
 import os
 import shutil
 import time
-from pathlib import Path
 
-import pytest
+from runs import execute, read_testrun, write
 
 SATURATION_NOTE = "load driver on client/node0 saturated its CPU"
-
-
-@pytest.fixture
-def state(tmp_path):
-    d = tmp_path / "state"
-    d.mkdir()
-    return d
-
-
-def execute(fallout, state, out, definition):
-    return fallout("exec", "-o", out, definition, env={"FALLOUT_STATE_DIR": str(state)}, timeout=120)
 
 
 def lines(path):
@@ -34,13 +22,7 @@ def lines(path):
 
 
 def notes(out):
-    return json.loads((Path(out) / "testrun.json").read_text())["notes"]
-
-
-def write(tmp_path, text):
-    p = tmp_path / "t.yaml"
-    p.write_text(text)
-    return p
+    return read_testrun(out)["notes"]
 
 
 REDIS_AND_BURNER = """\

@@ -10,30 +10,20 @@ Needs root (namespaces): the tests that make namespaces are skipped, saying so, 
 run as root. The non-root error is checked for real: as root, fallout is run as `nobody`.
 Runs the binary in env FALLOUT (default bin/fallout); each test has its own state folder.
 """
-import json
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+from runs import addresses, assert_state_clean, execute, node_log, read_json, wait_for
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the netns provisioner needs root: run the tests as root")
 EXAMPLE = ROOT / "examples" / "netns-redis.yaml"
-
-
-def wait_for(pred, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def namespaces(run_id=None):
@@ -96,35 +86,7 @@ def assert_nothing_left(state, *run_ids):
     assert not etc.exists() or any(etc.iterdir()), "an empty /etc/netns is left"
     assert host_links() == []
     assert working_in(state) == []
-    work = state / "work"
-    assert not work.exists() or not any(work.iterdir()), list(work.iterdir())
-    active = state / "active"
-    assert not active.exists() or [p for p in active.iterdir() if not p.name.startswith(".")] == []
-
-
-@pytest.fixture
-def state(tmp_path):
-    d = tmp_path / "state"
-    d.mkdir()
-    return d
-
-
-def execute(fallout, state, out, definition, *params, timeout=180):
-    return fallout("exec", "-o", out, definition, *params, env={"FALLOUT_STATE_DIR": str(state)},
-                   timeout=timeout)
-
-
-def read_json(path):
-    return json.loads(Path(path).read_text())
-
-
-def addresses(out, group):
-    summary = read_json(Path(out) / "ensemble-summary.json")
-    return [n["address"] for g in summary["groups"] if g["name"] == group for n in g["nodes"]]
-
-
-def node_log(out, group, n):
-    return (Path(out) / group / f"node{n}" / "fallout-node.log").read_text()
+    assert_state_clean(state)
 
 
 # Every node serves one line on TCP port 7000 at its own address, then each finds the next
@@ -185,7 +147,7 @@ def test_three_nodes_reach_each_other_by_name(fallout, state, tmp_path):
     addrs = addresses(out, "server")
     assert len(set(addrs)) == 3 and all(a.startswith("10.231.") for a in addrs), addrs
     for n in range(3):
-        log = node_log(out, "server", n)
+        log = node_log(out, n, "server")
         nxt = (n + 1) % 3
         assert f"my address {addrs[n]}\n" in log  # every node saw its own address
         assert f"eth0 {addrs[n]}/16\n" in log
@@ -202,7 +164,7 @@ def test_same_redis_cluster_definition_on_local_and_netns(fallout, state, tmp_pa
     assert r.returncode == 0, r.stderr
     assert read_json(out / "testrun.json")["state"] == "PASSED"
     servers, client = addresses(out, "server"), addresses(out, "client")
-    log = node_log(out, "client", 0)
+    log = node_log(out, 0, "client")
     for a in servers:
         assert f"{a}:6379 holds " in log
     prefix = "10.231." if provisioner == "netns" else "127.0."
@@ -300,7 +262,7 @@ def test_kept_cluster_keeps_its_namespaces(fallout, state, tmp_path):
     assert r.returncode == 0, r.stderr
     assert "state check: the nodes are at STARTED_SERVICES_RUNNING" in (tmp_path / "b" / "kept" /
                                                                       "fallout-nodegroup.log").read_text()
-    assert "marks 2" in node_log(tmp_path / "b", "kept", 0)
+    assert "marks 2" in node_log(tmp_path / "b", 0, "kept")
     assert namespaces(run_id(tmp_path / "a")) == kept and namespaces(run_id(tmp_path / "b")) == []
     r = execute(fallout, state, tmp_path / "c", p, "keep=false")  # taken over and torn down
     assert r.returncode == 0, r.stderr

@@ -9,6 +9,8 @@ import re
 
 import pytest
 
+from runs import checker_log, execute, write
+
 # Per batch, node N records 100*(N+1) reads of (N+1) ms and 10 writes of 5 ms; node 0 also
 # records 3 failed reads. Two batches, 0.6 s apart, over 500 ms intervals.
 READS = sum(2 * 100 * (n + 1) for n in range(3))
@@ -55,16 +57,10 @@ def run(fallout, tmp_path):
 
     def go(thresholds):
         count[0] += 1
-        p = tmp_path / f"perf{count[0]}.yaml"
-        p.write_text(definition(thresholds))
+        p = write(tmp_path, definition(thresholds), f"perf{count[0]}.yaml")
         out = tmp_path / f"run{count[0]}"
-        r = fallout("exec", "-o", out, p, env={"FALLOUT_STATE_DIR": str(state)}, timeout=120)
-        return r, out
+        return execute(fallout, state, out, p, timeout=120), out
     return go
-
-
-def checker_log(out, alias):
-    return (out / "controller" / "artifact_checkers" / f"artifact_checker-{alias}.log").read_text()
 
 
 def summary_counts(fallout, path):

@@ -13,12 +13,11 @@ import glob
 import json
 import os
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+from runs import assert_state_clean, execute, group_log, node_log, pgrep, read_testrun
 
 EXAMPLE = ROOT / "examples" / "postgresql-replicas.yaml"
 
@@ -28,52 +27,19 @@ def postgresql_installed():
     assert glob.glob("/usr/lib/postgresql/*/bin/postgres"), "PostgreSQL is missing: run `make deps`"
 
 
-@pytest.fixture
-def state(tmp_path):
-    d = tmp_path / "state"
-    d.mkdir()
-    return d
-
-
-def execute(fallout, state, out, definition, *params, timeout=180):
-    return fallout("exec", "-o", out, definition, *params, env={"FALLOUT_STATE_DIR": str(state)},
-                   timeout=timeout)
-
-
-def read_testrun(out):
-    return json.loads((Path(out) / "testrun.json").read_text())
-
-
 def postgres_pids(state):
     """Pids of processes whose command line names this test's state folder (the servers are
     started with -D <node folder>/postgresql/data), and of the server's own children, which
     rename themselves "postgres: nodeN: ..." but stay children of their postmaster."""
-    p = subprocess.run(["pgrep", "-f", re.escape(str(state)) + "/.*postgresql/data"], capture_output=True,
-                       text=True)
-    pids = {int(x) for x in p.stdout.split()}
+    pids = set(pgrep("-f", re.escape(str(state)) + "/.*postgresql/data"))
     for pid in list(pids):
-        c = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
-        pids |= {int(x) for x in c.stdout.split()}
+        pids |= set(pgrep("-P", str(pid)))
     return sorted(pids)
 
 
 def assert_nothing_left(state):
     assert postgres_pids(state) == []
-    work = state / "work"
-    assert not work.exists() or not any(work.iterdir()), list(work.iterdir())
-    active = state / "active"
-    runs = [p for p in active.iterdir() if not p.name.startswith(".")] if active.exists() else []
-    assert runs == [], runs
-    clusters = state / "clusters"
-    assert not clusters.exists() or not any(clusters.iterdir()), list(clusters.iterdir())
-
-
-def node_log(out, n, group="server"):
-    return (Path(out) / group / f"node{n}" / "fallout-node.log").read_text()
-
-
-def group_log(out, group="server"):
-    return (Path(out) / group / "fallout-nodegroup.log").read_text()
+    assert_state_clean(state, clusters=True)
 
 
 def test_example_replicates_serves_reads_and_leaves_nothing(fallout, state, tmp_path):

@@ -7,79 +7,29 @@ again; a configuration redis refuses fails the run with redis's own words.
 Runs the real binary (env FALLOUT, default bin/fallout) and Debian's redis-server and
 redis-cli (`make deps` installs them). Each test has its own state folder.
 """
-import json
 import os
 import re
-import shutil
 import signal
-import subprocess
-from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+from runs import addresses, assert_state_clean, execute, group_log, node_log, pgrep, read_testrun, require, write
 
 
 @pytest.fixture(autouse=True)
 def redis_installed():
-    for prog in ("redis-server", "redis-cli"):
-        assert shutil.which(prog), f"{prog} is missing: run `make deps`"
-
-
-@pytest.fixture
-def state(tmp_path):
-    d = tmp_path / "state"
-    d.mkdir()
-    return d
-
-
-def execute(fallout, state, out, definition, *params, timeout=120):
-    return fallout("exec", "-o", out, definition, *params, env={"FALLOUT_STATE_DIR": str(state)},
-                   timeout=timeout)
-
-
-def read_testrun(out):
-    return json.loads((Path(out) / "testrun.json").read_text())
-
-
-def addresses(out, group="server"):
-    summary = json.loads((Path(out) / "ensemble-summary.json").read_text())
-    return [n["address"] for g in summary["groups"] if g["name"] == group for n in g["nodes"]]
+    require("redis-server", "redis-cli")
 
 
 def redis_pids(addrs, port=6379):
     """Pids of redis-server processes listening at the given addresses (their title)."""
-    pids = []
-    for a in addrs:
-        p = subprocess.run(["pgrep", "-f", f"^redis-server {re.escape(a)}:{port}( |$)"], capture_output=True,
-                           text=True)
-        pids += [int(x) for x in p.stdout.split()]
-    return pids
+    return [pid for a in addrs for pid in pgrep("-f", f"^redis-server {re.escape(a)}:{port}( |$)")]
 
 
 def assert_nothing_left(state, out, group="server"):
     assert redis_pids(addresses(out, group)) == []
-    work = state / "work"
-    assert not work.exists() or not any(work.iterdir()), list(work.iterdir())
-    active = state / "active"
-    runs = [p for p in active.iterdir() if not p.name.startswith(".")] if active.exists() else []
-    assert runs == [], runs
-    clusters = state / "clusters"
-    assert not clusters.exists() or not any(clusters.iterdir()), list(clusters.iterdir())
-
-
-def node_log(out, n, group="server"):
-    return (Path(out) / group / f"node{n}" / "fallout-node.log").read_text()
-
-
-def group_log(out, group="server"):
-    return (Path(out) / group / "fallout-nodegroup.log").read_text()
-
-
-def write(tmp_path, text, name="t.yaml"):
-    p = tmp_path / name
-    p.write_text(text)
-    return p
+    assert_state_clean(state, clusters=True)
 
 
 STANDALONE = """\

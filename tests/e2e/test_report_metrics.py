@@ -15,25 +15,16 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
+from runs import execute as run_definition, write
 
 from test_report import assert_charts_drawn, build_run, render, uniform
 
 NOTE = "load driver on client/node0 saturated its CPU"
 
 
-@pytest.fixture
-def state(tmp_path):
-    d = tmp_path / "state"
-    d.mkdir()
-    return d
-
-
 def execute(fallout, state, tmp_path, definition):
-    test = tmp_path / "t.yaml"
-    test.write_text(definition)
     out = tmp_path / "run"
-    r = fallout("exec", "-o", out, test, env={"FALLOUT_STATE_DIR": str(state)}, timeout=120)
+    r = run_definition(fallout, state, out, write(tmp_path, definition), timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     return out
 

@@ -11,16 +11,7 @@ import json
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from test_fault_impact import assert_nothing_left, checker_log, execute, read_testrun, write
-
-
-@pytest.fixture
-def state(tmp_path):
-    d = tmp_path / "state"
-    d.mkdir()
-    return d
+from runs import assert_state_clean, checker_log, execute, read_testrun, write
 
 
 def run_namespaces(run_id):
@@ -88,7 +79,7 @@ def test_redis_cluster_on_netns_survives_a_killed_master(fallout, state, tmp_pat
     assert any("inject" in (o.get("value") or "") for o in infos)
     assert any("heal" in (o.get("value") or "") for o in infos)
     assert run_namespaces(tr["testRunId"]) == []
-    assert_nothing_left(state)
+    assert_state_clean(state)
 
 
 PARTITION = """\
@@ -148,4 +139,4 @@ def test_partition_splits_etcd_and_heals(fallout, state, tmp_path):
     split = [o for o in ops if o["process"] == "split" and o["type"] == "info"]
     assert len(split) >= 2  # inject and heal
     assert run_namespaces(tr["testRunId"]) == []
-    assert_nothing_left(state)
+    assert_state_clean(state)

@@ -6,78 +6,29 @@ behind. Failing scripts and a dying service fail the run with their own words.
 Runs the real binary (env FALLOUT, default bin/fallout) with Python's http.server and curl.
 Each test has its own state folder.
 """
-import json
 import re
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
+from runs import addresses, assert_state_clean, execute, group_log, node_log, pgrep, read_testrun, require, write
 
 EXAMPLE = ROOT / "examples" / "script-service.yaml"
 
 
 @pytest.fixture(autouse=True)
 def tools_installed():
-    for prog in ("python3", "curl"):
-        assert shutil.which(prog), f"{prog} is missing: run `make deps`"
-
-
-@pytest.fixture
-def state(tmp_path):
-    d = tmp_path / "state"
-    d.mkdir()
-    return d
-
-
-def execute(fallout, state, out, definition, *params, env=None, timeout=120):
-    e = {"FALLOUT_STATE_DIR": str(state), **(env or {})}
-    return fallout("exec", "-o", out, definition, *params, env=e, timeout=timeout)
-
-
-def read_testrun(out):
-    return json.loads((Path(out) / "testrun.json").read_text())
-
-
-def addresses(out, group="server"):
-    summary = json.loads((Path(out) / "ensemble-summary.json").read_text())
-    return [n["address"] for g in summary["groups"] if g["name"] == group for n in g["nodes"]]
+    require("python3", "curl")
 
 
 def server_pids(addrs, port=8000):
-    pids = []
-    for a in addrs:
-        p = subprocess.run(["pgrep", "-f", f"http.server {port} --bind {re.escape(a)}( |$)"], capture_output=True,
-                           text=True)
-        pids += [int(x) for x in p.stdout.split()]
-    return pids
+    return [pid for a in addrs for pid in pgrep("-f", f"http.server {port} --bind {re.escape(a)}( |$)")]
 
 
 def assert_nothing_left(state, out):
     assert server_pids(addresses(out)) == []
-    work = state / "work"
-    assert not work.exists() or not any(work.iterdir()), list(work.iterdir())
-    active = state / "active"
-    runs = [p for p in active.iterdir() if not p.name.startswith(".")] if active.exists() else []
-    assert runs == [], runs
-    clusters = state / "clusters"
-    assert not clusters.exists() or not any(clusters.iterdir()), list(clusters.iterdir())
-
-
-def node_log(out, n, group="server"):
-    return (Path(out) / group / f"node{n}" / "fallout-node.log").read_text()
-
-
-def group_log(out, group="server"):
-    return (Path(out) / group / "fallout-nodegroup.log").read_text()
-
-
-def write(tmp_path, text, name="t.yaml"):
-    p = tmp_path / name
-    p.write_text(text)
-    return p
+    assert_state_clean(state, clusters=True)
 
 
 def test_example_serves_pages_and_leaves_nothing(fallout, state, tmp_path):
