@@ -97,16 +97,21 @@ workload:
         properties:
           mode: isolate
           target.ordinals: 2
-          duration: 3s
+          duration: 8s
       during:
         module: bash
         properties:
           target.group: server
           target.ordinals: 0
           script: |
-            sleep 1.5
-            # node 2 is cut off: a write through node 0 still succeeds (quorum of 2) ...
-            etcdctl --endpoints="$FALLOUT_NODE_ADDRESS:2379" put during split
+            sleep 1
+            # node 2 is cut off: a write through node 0 still succeeds (quorum of 2), once
+            # the two elect a leader if node 2 was it (retried for up to 5 s) ...
+            end=$((SECONDS + 5))
+            until etcdctl --endpoints="$FALLOUT_NODE_ADDRESS:2379" --command-timeout=2s put during split; do
+              [ $SECONDS -lt $end ] || exit 1
+              sleep 0.2
+            done
             # ... and node 2 cannot be reached
             ! timeout 2 etcdctl --dial-timeout=1s --command-timeout=1s \\
                 --endpoints="<<provider:server:2:etcd:endpoint>>" get during
