@@ -1131,8 +1131,8 @@ static const struct fo_provisioner_ops ops = {
 static const struct fo_prop props[] = {
 	{
 		.name = "name",
-		.description = "The name of the cluster, shown in logs and the ensemble summary. Default: "
-			       "generated from the test and run.",
+		.description = "The name of the cluster, shown in logs and the ensemble summary, and the name a "
+			       "cluster kept between runs (mark_for_reuse) is known by. Default: the group's name.",
 		.type = FO_PT_STRING,
 	},
 	{
