@@ -13,10 +13,11 @@ BUILD ?= release
 O := build/$(BUILD)
 
 CC ?= cc
-PKGS := yaml-0.1 jansson libpcre2-8 zlib
-# Headers only, never linked: libcurl and libssh are loaded on first use (src/spec/files.c,
-# src/util/ssh.c); linking them slows the start-up of every fallout command.
-LAZY_PKGS := libcurl libssh
+PKGS := yaml-0.1 jansson libpcre2-8 zlib libsodium
+# Headers only, never linked: libcurl, libssh, libmicrohttpd, sqlite3 and libzip are loaded
+# on first use (src/spec/files.c, src/util/ssh.c, src/server/); linking them slows the
+# start-up of every fallout command (libmicrohttpd brings GnuTLS: +2 ms).
+LAZY_PKGS := libcurl libssh libmicrohttpd sqlite3 libzip
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) $(LAZY_PKGS) 2>/dev/null)
 PKG_LIBS = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CMOCKA_LIBS = $(shell pkg-config --libs cmocka 2>/dev/null)

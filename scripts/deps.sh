@@ -26,6 +26,8 @@ PACKAGES=(
 	postgresql-client
 	# the ssh provisioner's e2e tests: a real sshd in network namespaces
 	openssh-server
+	# fallout serve: HTTP (loaded on first use), the SQLite store, password hashing, zip archives
+	libmicrohttpd-dev libsqlite3-dev libsodium-dev libzip-dev
 	# benchmarks (bench/)
 	time hyperfine
 	# the HTML report's browser check (tests/e2e/test_report.py)
@@ -34,6 +36,9 @@ PACKAGES=(
 # The HTML report embeds uPlot from npm at build time (web/package.json): Node.js and npm,
 # unless an npm is already on the PATH (from Debian or elsewhere).
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+# `scripts/deps.sh bench`: also what only the benchmarks use (bench/api.sh drives the API
+# with wrk and compares it with nginx serving a file).
+[[ ${1:-} == bench ]] && PACKAGES+=(wrk nginx-light)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -143,6 +143,50 @@ static const struct fo_command commands[] = {
 			"  --markdown       the whole registry as a Markdown reference (docs/components.md)\n",
 	},
 	{
+		.name = "serve",
+		.fn = fo_cmd_serve,
+		.usage = "serve [--config FILE] [--listen ADDR:PORT] [--data DIR]",
+		.summary = "run the fallout service: REST API, queue, stored tests and runs",
+		.help = "Serves the REST API (FALLOUT-FORMAT.md 6; the OpenAPI description is at\n"
+			"/openapi.json), keeps tests and runs in an SQLite store in the data folder, and runs\n"
+			"queued tests in child processes, fairly, within the configured resource limits.\n"
+			"Stops on SIGINT/SIGTERM; runs in progress go on and the next server re-adopts them.\n"
+			"\n"
+			"  --config FILE      a YAML configuration file (see docs/service.md)\n"
+			"  --listen ADDR:PORT where to listen (default 127.0.0.1:8080; port 0: any free one)\n"
+			"  --data DIR         the data folder (default ./fallout-data)\n"
+			"\n"
+			"Environment: FALLOUT_ADMIN_CREDS=name:email:password creates that admin at start;\n"
+			"FALLOUT_AUTH_MODE=SINGLE_USER signs every request in as that admin.\n",
+	},
+	{
+		.name = "login",
+		.fn = fo_cmd_login,
+		.usage = "login [--server URL] [--email EMAIL] [--password-stdin] [--label LABEL]",
+		.summary = "sign in to a fallout server and keep an API token for the other client commands",
+		.help = "Signs in, creates an API token labelled LABEL and saves the server's URL and the token\n"
+			"in $FALLOUT_CLIENT_CONFIG (default ~/.config/fallout/client.json, mode 0600).\n"
+			"The password is read from the terminal, or from stdin with --password-stdin.\n",
+	},
+	{
+		.name = "test",
+		.fn = fo_cmd_test,
+		.usage = "test push FILE.yaml [--name NAME] | list [--owner EMAIL] | show NAME [--owner EMAIL] | rm NAME [--forever]",
+		.summary = "manage the tests stored on a fallout server",
+		.help = "Client commands against a server (--server URL and --token TOKEN, or $FALLOUT_SERVER\n"
+			"and $FALLOUT_TOKEN, or the file written by `fallout login`).\n",
+	},
+	{
+		.name = "run",
+		.fn = fo_cmd_run,
+		.usage = "run start TEST [name=value ...] [--wait] [--junit FILE] | wait RUN | abort RUN | show RUN | "
+			 "list [TEST] | artifacts RUN [--output DIR]",
+		.summary = "queue and follow runs on a fallout server",
+		.help = "Client commands against a server (--server URL and --token TOKEN, or $FALLOUT_SERVER\n"
+			"and $FALLOUT_TOKEN, or the file written by `fallout login`). `run start --wait` exits\n"
+			"as exec does: 0 the run passed, 1 it failed or was aborted, 2 it could not be queued.\n",
+	},
+	{
 		.name = "help",
 		.fn = fo_cmd_help,
 		.usage = "help [COMMAND]",

@@ -39,6 +39,10 @@ int fo_cmd_components(int argc, char **argv);
 int fo_cmd_cleanup(int argc, char **argv);
 int fo_cmd_hdr(int argc, char **argv);
 int fo_cmd_report(int argc, char **argv);
+int fo_cmd_serve(int argc, char **argv);
+int fo_cmd_login(int argc, char **argv);
+int fo_cmd_test(int argc, char **argv);
+int fo_cmd_run(int argc, char **argv);
 int fo_cmd_help(int argc, char **argv);
 int fo_cmd_version(int argc, char **argv);
 
