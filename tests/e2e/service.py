@@ -1,0 +1,166 @@
+"""Helpers for the end-to-end tests of `fallout serve`: start a real server on a free
+loopback port with a private data folder, talk to it with the standard library only, and
+stop it (checking it left no run process behind)."""
+import json
+import os
+import signal
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ADMIN = ("admin", "admin@example.com", "admin-password-1")
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status, self.headers, self.body = status, headers, body
+
+    def json(self):
+        return json.loads(self.body)
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+
+class Client:
+    """A minimal HTTP client: a base URL, an optional Bearer token or session cookie."""
+
+    def __init__(self, url, token=None):
+        self.url, self.token, self.cookie, self.csrf = url.rstrip("/"), token, None, None
+
+    def request(self, method, path, body=None, headers=None, ctype=None, timeout=30):
+        h = dict(headers or {})
+        if isinstance(body, (dict, list)):
+            body, ctype = json.dumps(body).encode(), ctype or "application/json"
+        elif isinstance(body, str):
+            body = body.encode()
+        if ctype:
+            h["Content-Type"] = ctype
+        if self.token:
+            h.setdefault("Authorization", f"Bearer {self.token}")
+        if self.cookie:
+            h.setdefault("Cookie", self.cookie)
+            if self.csrf and method not in ("GET", "HEAD"):
+                h.setdefault("X-CSRF-Token", self.csrf)
+        req = urllib.request.Request(self.url + path, data=body, method=method, headers=h)
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as r:
+                return Response(r.status, r.headers, r.read())
+        except urllib.error.HTTPError as e:
+            return Response(e.code, e.headers, e.read())
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return self.request("PUT", path, body, **kw)
+
+    def delete(self, path, **kw):
+        return self.request("DELETE", path, **kw)
+
+    def login(self, email, password):
+        """Signs in with the form, as a browser does: keeps the cookie and the CSRF token."""
+        r = self.post("/account/login", urllib.parse.urlencode({"email": email, "password": password}),
+                      ctype="application/x-www-form-urlencoded")
+        if r.status == 200:
+            self.cookie = r.headers["Set-Cookie"].split(";")[0]
+            self.csrf = r.json()["csrfToken"]
+        return r
+
+
+def token_for(url, email, password, label="e2e"):
+    """Signs in and creates an API token; returns a Client using it."""
+    c = Client(url)
+    r = c.login(email, password)
+    assert r.status == 200, r.text
+    r = c.post("/account/tokens/api", {"label": label})
+    assert r.status == 201, r.text
+    return Client(url, r.json()["token"])
+
+
+class Server:
+    """A running `fallout serve`; use as a context manager or call stop()."""
+
+    def __init__(self, exe, data, config=None, env=None, listen="127.0.0.1:0"):
+        self.exe, self.data = exe, Path(data)
+        self.data.mkdir(parents=True, exist_ok=True)
+        args = [exe, "serve", "--listen", listen, "--data", str(self.data)]
+        if config is not None:
+            cfg = self.data.parent / f"{self.data.name}-config.yaml"
+            cfg.write_text(config)
+            args += ["--config", str(cfg)]
+        e = dict(os.environ)
+        e.pop("FALLOUT_LIBRARY", None)
+        e.setdefault("FALLOUT_ADMIN_CREDS", ":".join(ADMIN))
+        e.update(env or {})
+        self.log = open(self.data.parent / f"{self.data.name}-server.log", "ab")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT, env=e)
+        info = self.data / "server.json"
+        deadline = time.monotonic() + 20
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"fallout serve exited {self.proc.returncode}: {self.log_text()}")
+            try:
+                j = json.loads(info.read_text())
+                if j.get("pid") == self.proc.pid:
+                    self.url = j["url"]
+                    break
+            except (OSError, ValueError):
+                pass
+            if time.monotonic() > deadline:
+                self.proc.kill()
+                raise RuntimeError(f"fallout serve did not start: {self.log_text()}")
+            time.sleep(0.02)
+
+    def log_text(self):
+        self.log.flush()
+        return (self.data.parent / f"{self.data.name}-server.log").read_text(errors="replace")
+
+    def client(self, token=None):
+        return Client(self.url, token)
+
+    def admin(self):
+        return token_for(self.url, ADMIN[1], ADMIN[2], "admin")
+
+    def stop(self, timeout=30):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            self.proc.wait(timeout)
+        self.log.close()
+        return self.proc.returncode
+
+    def kill(self):
+        self.proc.kill()
+        self.proc.wait()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def wait_run(client, owner, test, run_id, states=("PASSED", "FAILED", "ABORTED"), timeout=120):
+    """Polls a run until its state is one of states; returns its JSON."""
+    deadline = time.monotonic() + timeout
+    while True:
+        r = client.get(f"/tests/{owner}/{test}/runs/{run_id}/api")
+        assert r.status == 200, r.text
+        run = r.json()
+        if run["state"] in states:
+            return run
+        assert time.monotonic() < deadline, f"run {run_id} still {run['state']}"
+        time.sleep(0.1)
+
+
+def run_processes(data):
+    """The pids of processes whose command line mentions the data folder (run processes)."""
+    out = subprocess.run(["pgrep", "-f", str(Path(data).resolve())], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
