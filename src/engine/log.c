@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include "engine/log.h"
+#include "util/strutil.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
@@ -110,22 +111,7 @@ void fo_log_close(struct fo_log *log)
 /* Replaces every registered secret in b with <redacted>. Called with the lock held. */
 static void redact(struct root *r, struct fo_buf *b)
 {
-	for (size_t i = 0; i < r->nsecrets; i++) {
-		const char *s = r->secrets[i];
-		size_t sl = strlen(s);
-		char *hit;
-		size_t from = 0;
-		while ((hit = memmem(b->s + from, b->len - from, s, sl)) != NULL) {
-			size_t at = (size_t)(hit - b->s);
-			struct fo_buf nb = FO_BUF_INIT;
-			fo_buf_add(&nb, b->s, at);
-			fo_buf_adds(&nb, "<redacted>");
-			fo_buf_add(&nb, b->s + at + sl, b->len - at - sl);
-			fo_buf_release(b);
-			*b = nb;
-			from = at + strlen("<redacted>");
-		}
-	}
+	fo_redact(b, (const char *const *)r->secrets, r->nsecrets);
 }
 
 static void put(FILE *f, const char *s, size_t n)
@@ -194,6 +180,34 @@ void fo_log_redact(struct fo_log *log, const char *secret)
 	FO_GROW(r->secrets, r->cap, r->nsecrets + 1);
 	r->secrets[r->nsecrets++] = fo_strdup(secret);
 	pthread_mutex_unlock(&r->lock);
+}
+
+bool fo_log_redact_buf(struct fo_log *log, struct fo_buf *b)
+{
+	if (!log)
+		return false;
+	struct root *r = log->root;
+	pthread_mutex_lock(&r->lock);
+	size_t hits = r->nsecrets ? fo_redact(b, (const char *const *)r->secrets, r->nsecrets) : 0;
+	pthread_mutex_unlock(&r->lock);
+	return hits > 0;
+}
+
+size_t fo_log_secrets(struct fo_log *log, char ***out)
+{
+	*out = NULL;
+	if (!log)
+		return 0;
+	struct root *r = log->root;
+	pthread_mutex_lock(&r->lock);
+	size_t n = r->nsecrets;
+	if (n) {
+		*out = fo_calloc(n + 1, sizeof(**out));
+		for (size_t i = 0; i < n; i++)
+			(*out)[i] = fo_strdup(r->secrets[i]);
+	}
+	pthread_mutex_unlock(&r->lock);
+	return n;
 }
 
 void fo_log_listen(struct fo_log *run_log, fo_log_listener fn, void *ctx)

@@ -79,11 +79,26 @@ static bool phase_going(struct phase_run *p)
 	return going;
 }
 
+/* Records an operation, with the run's secrets redacted from its value (a module's
+ * value often quotes a command's output). */
+static void emit(struct fo_run *r, const char *alias, const char *module, enum fo_op_type type,
+		 const char *media_type, const char *value)
+{
+	if (!value) {
+		fo_history_emit(r->hist, alias, module, type, media_type, value);
+		return;
+	}
+	struct fo_buf b = FO_BUF_INIT;
+	fo_buf_adds(&b, value);
+	fo_history_emit(r->hist, alias, module, type, media_type, fo_log_redact_buf(r->log, &b) ? b.s : value);
+	fo_buf_release(&b);
+}
+
 void fo_emit_media(struct fo_mctx *m, enum fo_op_type type, const char *media_type, const char *value)
 {
 	struct module_ctx *mc = (struct module_ctx *)m;
 	atomic_fetch_add(&mc->emitted, 1);
-	fo_history_emit(m->run->hist, m->alias, m->module, type, media_type, value);
+	emit(m->run, m->alias, m->module, type, media_type, value);
 }
 
 void fo_emit(struct fo_mctx *m, enum fo_op_type type, const char *value)
@@ -104,7 +119,7 @@ void fo_emitf(struct fo_mctx *m, enum fo_op_type type, const char *fmt, ...)
 
 static void harness(struct fo_run *r, const struct fo_mctx *m, enum fo_op_type type, const char *value)
 {
-	fo_history_emit(r->hist, m->alias, m->module, type, NULL, value);
+	emit(r, m->alias, m->module, type, NULL, value);
 }
 
 static void module_error(struct fo_run *r, struct module_ctx *mc, const char *stage, const struct fo_err *err,

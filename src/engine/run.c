@@ -238,7 +238,17 @@ int fo_node_exec(struct fo_node *node, const struct fo_cmd *cmd, struct fo_cmd_r
 	if (!ops || !ops->exec)
 		return fo_err_set(err, FO_EUNSUPPORTED, "the nodes of group '%s' cannot run commands",
 				  node->group->spec->name);
-	return ops->exec(node, cmd, res, err);
+	/* Secrets the run has used never reach the node's log, even through a command's output. */
+	char **secrets;
+	if (!cmd || cmd->redact || fo_log_secrets(node->group->run->log, &secrets) == 0)
+		return ops->exec(node, cmd, res, err);
+	struct fo_cmd c = *cmd;
+	c.redact = (const char *const *)secrets;
+	int rc = ops->exec(node, &c, res, err);
+	for (char **p = secrets; *p; p++)
+		fo_free(*p);
+	fo_free(secrets);
+	return rc;
 }
 
 int fo_node_start_service(struct fo_node *node, const char *name, const struct fo_cmd *cmd, struct fo_err *err)

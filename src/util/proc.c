@@ -42,6 +42,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/proc.h"
+#include "util/strutil.h"
 
 extern char **environ;
 
@@ -413,6 +414,10 @@ struct child {
 	int pidfd;    /* -1 when the kernel has none */
 	int out_rd;   /* the read end of the capture pipe, or -1 */
 	int log_fd;   /* the log, for the tee; -1 without capture */
+	const char *const *redact; /* secrets to redact from what reaches the log (cmd->redact) */
+	size_t nredact;
+	size_t keep;              /* bytes held back: a secret may continue in the next chunk */
+	struct fo_buf pend;       /* output not yet written to the log (with redact) */
 };
 
 static int pidfd_for(pid_t pid)
@@ -486,7 +491,17 @@ static int netns_prepare(const char *name, struct netns_prep *p, struct fo_err *
  * read end is returned in c->out_rd (and the log stays open in c->log_fd). */
 static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct fo_err *err)
 {
-	*c = (struct child){.pid = -1, .pidfd = -1, .out_rd = -1, .log_fd = -1};
+	*c = (struct child){.pid = -1, .pidfd = -1, .out_rd = -1, .log_fd = -1, .pend = FO_BUF_INIT};
+	if (cmd && cmd->redact) {
+		while (cmd->redact[c->nredact])
+			c->nredact++;
+		size_t longest = fo_redact_longest(cmd->redact, c->nredact);
+		if (longest) {
+			c->redact = cmd->redact;
+			c->keep = longest - 1;
+			capture = true; /* through the pipe */
+		}
+	}
 	if (!cmd || !cmd->argv || !cmd->argv[0] || !cmd->argv[0][0])
 		return fo_err_set(err, FO_EINVAL, "no command to run");
 	int rc = 0;
@@ -515,8 +530,14 @@ static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct
 				strerror(errno));
 		goto out;
 	}
-	if (cmd->log_prefix)
-		write_all(log_fd, cmd->log_prefix, strlen(cmd->log_prefix));
+	if (cmd->log_prefix) {
+		struct fo_buf pre = FO_BUF_INIT;
+		fo_buf_adds(&pre, cmd->log_prefix);
+		if (c->redact)
+			fo_redact(&pre, c->redact, c->nredact);
+		write_all(log_fd, pre.s, pre.len);
+		fo_buf_release(&pre);
+	}
 	if ((capture && pipe2(pipe_fd, O_CLOEXEC) < 0) || pipe2(rep, O_CLOEXEC) < 0) {
 		rc = fo_err_set(err, FO_EIO, "cannot make a pipe: %s", strerror(errno));
 		goto out;
@@ -532,7 +553,7 @@ static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct
 		.cwd = cmd->cwd,
 		.in_fd = in_fd,
 		.out_fd = capture ? pipe_fd[1] : log_fd,
-		.err_fd = log_fd,
+		.err_fd = c->redact ? pipe_fd[1] : log_fd,
 		.report_fd = rep[1],
 		.max_fd = max_fd,
 		.netns_fd = ns.fd,
@@ -682,9 +703,25 @@ static bool pump(struct child *c, struct fo_buf *capture, bool nonblocking)
 			return true;
 		if (n <= 0) {
 			close_fd(&c->out_rd);
+			if (c->redact) { /* the end: what was held back goes out too */
+				fo_redact(&c->pend, c->redact, c->nredact);
+				write_all(c->log_fd, c->pend.s, c->pend.len);
+				fo_buf_release(&c->pend);
+			}
 			return false;
 		}
-		write_all(c->log_fd, chunk, (size_t)n);
+		if (c->redact) {
+			fo_buf_add(&c->pend, chunk, (size_t)n);
+			fo_redact(&c->pend, c->redact, c->nredact);
+			if (c->pend.len > c->keep) {
+				size_t out = c->pend.len - c->keep;
+				write_all(c->log_fd, c->pend.s, out);
+				memmove(c->pend.s, c->pend.s + out, c->keep);
+				fo_buf_truncate(&c->pend, c->keep);
+			}
+		} else {
+			write_all(c->log_fd, chunk, (size_t)n);
+		}
 		if (capture) {
 			size_t room = (size_t)n;
 			if (capture->max && capture->len + room > capture->max)
@@ -779,6 +816,11 @@ int fo_proc_run(const struct fo_cmd *cmd, fo_proc_started_fn started, void *ctx,
 	reap(c.pid, &res->exit_code, &res->signal);
 	res->elapsed_ns = fo_now_ns() - t0;
 	close_fd(&c.out_rd);
+	if (c.redact && c.pend.len) { /* the pipe was not read to its end (a grandchild holds it) */
+		fo_redact(&c.pend, c.redact, c.nredact);
+		write_all(c.log_fd, c.pend.s, c.pend.len);
+	}
+	fo_buf_release(&c.pend);
 	close_fd(&c.log_fd);
 	close_fd(&c.pidfd);
 	return 0;
@@ -846,6 +888,12 @@ struct fo_service *fo_service_start(const struct fo_cmd *cmd, fo_proc_started_fn
 				    fo_service_exit_fn on_exit, void *exit_ctx, struct fo_err *err)
 {
 	struct child c;
+	struct fo_cmd plain;
+	if (cmd && cmd->redact) { /* nobody would read the pipe of a service: its output goes straight to the log */
+		plain = *cmd;
+		plain.redact = NULL;
+		cmd = &plain;
+	}
 	if (spawn(cmd, false, &c, err) < 0)
 		return NULL;
 	struct fo_service *s = fo_calloc(1, sizeof(*s));

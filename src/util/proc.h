@@ -36,6 +36,12 @@ struct fo_cmd {
 	 * CAP_SYS_ADMIN; a namespace that is gone is an error before anything runs.
 	 */
 	const char *netns;
+	/*
+	 * NULL, or a NULL-terminated list of secret values: then stdout and stderr reach the log
+	 * through a pipe and every occurrence of each is written as <redacted> (the capture
+	 * buffer still gets stdout as it was); log_prefix is redacted too. fo_proc_run only.
+	 */
+	const char *const *redact;
 };
 
 /* How a command ended. */

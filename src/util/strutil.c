@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "util/strutil.h"
+#include "util/buf.h"
 
 unsigned fo_edit_distance(const char *a, const char *b)
 {
@@ -110,4 +111,38 @@ bool fo_has_space(const char *s, size_t n)
 		if (isspace((unsigned char)s[i]))
 			return true;
 	return false;
+}
+
+size_t fo_redact(struct fo_buf *b, const char *const *secrets, size_t n)
+{
+	size_t hits = 0;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = secrets[i];
+		size_t sl = s ? strlen(s) : 0;
+		if (!sl)
+			continue;
+		size_t from = 0;
+		char *hit;
+		while (from < b->len && (hit = memmem(b->s + from, b->len - from, s, sl)) != NULL) {
+			size_t at = (size_t)(hit - b->s);
+			struct fo_buf nb = FO_BUF_INIT;
+			fo_buf_add(&nb, b->s, at);
+			fo_buf_adds(&nb, FO_REDACTED);
+			fo_buf_add(&nb, b->s + at + sl, b->len - at - sl);
+			fo_buf_release(b);
+			*b = nb;
+			from = at + strlen(FO_REDACTED);
+			hits++;
+		}
+	}
+	return hits;
+}
+
+size_t fo_redact_longest(const char *const *secrets, size_t n)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (secrets[i] && strlen(secrets[i]) > m)
+			m = strlen(secrets[i]);
+	return m;
 }

@@ -25,5 +25,14 @@ bool fo_starts_with(const char *s, const char *prefix);
 bool fo_ends_with(const char *s, const char *suffix);
 /* Returns true if s has any ASCII white space. */
 bool fo_has_space(const char *s, size_t n);
+/*
+ * Replaces every occurrence in b of each non-empty string of secrets (n of them) by
+ * FO_REDACTED. Returns how many were replaced.
+ */
+#define FO_REDACTED "<redacted>"
+struct fo_buf;
+size_t fo_redact(struct fo_buf *b, const char *const *secrets, size_t n);
+/* The length of the longest of the n secrets (0 when none). */
+size_t fo_redact_longest(const char *const *secrets, size_t n);
 
 #endif

@@ -225,6 +225,40 @@ static void test_capture_tees_into_log(void **state)
 	fo_buf_release(&text);
 }
 
+/* Secrets never reach the log, even split across two writes of the command, from stderr,
+ * or in the prefix; the capture still gets stdout as it was. */
+static void test_redact_output_in_log(void **state)
+{
+	char log[128];
+	snprintf(log, sizeof(log), "%s/redact.log", tmpdir);
+	struct fo_buf out = FO_BUF_INIT, text = FO_BUF_INIT;
+	const char *secrets[] = {"s3cr3t-value", "other", NULL};
+	struct fo_cmd cmd = {
+		.argv = (const char *[]){"sh", "-c",
+					 "printf 'a s3cr3t'; sleep 0.05; printf -- '-value b\\n'; echo other >&2; "
+					 "printf 'tail s3cr3t-val'",
+					 NULL},
+		.log_path = log,
+		.log_prefix = "$ run with s3cr3t-value\n",
+		.capture = &out,
+		.redact = secrets,
+	};
+	struct fo_cmd_result res;
+	struct fo_err err = {0};
+	assert_int_equal(fo_proc_run(&cmd, NULL, NULL, &res, &err), 0);
+	assert_int_equal(res.exit_code, 0);
+	assert_non_null(strstr(out.s, "a s3cr3t-value b"));
+	read_file(log, &text);
+	assert_null(strstr(text.s, "s3cr3t-value"));
+	assert_null(strstr(text.s, "other"));
+	assert_non_null(strstr(text.s, "$ run with <redacted>\n"));
+	assert_non_null(strstr(text.s, "a <redacted> b\n"));
+	assert_non_null(strstr(text.s, "<redacted>\n"));
+	assert_true(fo_ends_with(text.s, "tail s3cr3t-val")); /* not the whole secret: kept, and flushed at the end */
+	fo_buf_release(&out);
+	fo_buf_release(&text);
+}
+
 static void test_capture_respects_cap(void **state)
 {
 	char log[128];
@@ -634,6 +668,7 @@ int main(void)
 		cmocka_unit_test(test_timeout_kills_whole_group),
 		cmocka_unit_test(test_timeout_escalates_to_sigkill),
 		cmocka_unit_test(test_capture_tees_into_log),
+		cmocka_unit_test(test_redact_output_in_log),
 		cmocka_unit_test(test_capture_respects_cap),
 		cmocka_unit_test(test_background_child_does_not_block),
 		cmocka_unit_test(test_env_override_and_inherit),

@@ -355,6 +355,7 @@ static struct kept_cmd *keep_cmd(const struct fo_cmd *cmd)
 	struct kept_cmd *k = fo_calloc(1, sizeof(*k));
 	k->c = *cmd;
 	k->c.capture = NULL;
+	k->c.redact = NULL;
 	k->c.argv = (const char *const *)(k->argv = strv_dup(cmd->argv));
 	k->c.env = (const char *const *)(k->env = strv_dup(cmd->env));
 	k->c.cwd = k->cwd = dup_or_null(cmd->cwd);
