@@ -633,6 +633,19 @@ static int wait_all(struct fo_rgroup *g, const struct layout *lay, node_test_fn 
 		struct fo_buf why = FO_BUF_INIT, tail = FO_BUF_INIT;
 		test(n, lay, fo_now_ns() + ASK_TIMEOUT_NS, &why);
 		log_tail(n, &tail);
+		/* Trouble elsewhere (another node's server exited while this one was still starting):
+		 * quote the log of a node that has something to say. */
+		for (size_t k = 0; trouble && !tail.len && k < g->n; k++) {
+			if (k == i)
+				continue;
+			log_tail(&g->nodes[k], &tail);
+			if (tail.len) {
+				struct fo_buf named = FO_BUF_INIT;
+				fo_buf_addf(&named, "(%s) %s", g->nodes[k].name, tail.s);
+				fo_buf_release(&tail);
+				tail = named;
+			}
+		}
 		char after[64] = "after startup.timeout ";
 		fo_duration_format(lay->timeout_ns, after + strlen(after), sizeof(after) - strlen(after));
 		int rc;
