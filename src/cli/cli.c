@@ -13,7 +13,8 @@ static const struct fo_command commands[] = {
 	{
 		.name = "exec",
 		.fn = fo_cmd_exec,
-		.usage = "exec [--params FILE] [--library DIR] [-o DIR] TEST.yaml [name=value ...]",
+		.usage = "exec [--params FILE] [--library DIR] [-o DIR] [--run-id ID] [--owner NAME] [--test-name NAME] "
+			 "TEST.yaml [name=value ...]",
 		.summary = "run a test on this machine",
 		.help = "Loads and checks a test definition (as 'validate' does), then runs it: sets up the\n"
 			"node groups, runs the workload's phases, collects artifacts, tears everything down\n"
@@ -26,6 +27,9 @@ static const struct fo_command commands[] = {
 			"  --params FILE    a YAML map of template parameters (name=value arguments win)\n"
 			"  --library DIR    the test library (default: $FALLOUT_LIBRARY)\n"
 			"  -o, --output DIR the run's artifacts folder\n"
+			"  --run-id ID      the run's id, a UUID (default: a new one)\n"
+			"  --owner NAME     who runs it, as testrun.json records it (default: your user name)\n"
+			"  --test-name NAME the test's name (default: the file name without .yaml)\n"
 			"  name=value       a template parameter; the value is read as a YAML scalar\n",
 	},
 	{
@@ -151,40 +155,105 @@ static const struct fo_command commands[] = {
 			"/openapi.json), keeps tests and runs in an SQLite store in the data folder, and runs\n"
 			"queued tests in child processes, fairly, within the configured resource limits.\n"
 			"Stops on SIGINT/SIGTERM; runs in progress go on and the next server re-adopts them.\n"
+			"One server per data folder: a second one on the same folder refuses to start.\n"
+			"Prints `fallout: serving URL (data: DIR)` once it listens, and one line per request on\n"
+			"stderr: time, client, method, path, status, duration, user.\n"
 			"\n"
-			"  --config FILE      a YAML configuration file (see docs/service.md)\n"
-			"  --listen ADDR:PORT where to listen (default 127.0.0.1:8080; port 0: any free one)\n"
+			"  --config FILE      a YAML configuration file (see below and docs/service.md)\n"
+			"  --listen ADDR:PORT where to listen (default 127.0.0.1:8080; [::1]:PORT for IPv6;\n"
+			"                     port 0: any free one)\n"
 			"  --data DIR         the data folder (default ./fallout-data)\n"
 			"\n"
-			"Environment: FALLOUT_ADMIN_CREDS=name:email:password creates that admin at start;\n"
-			"FALLOUT_AUTH_MODE=SINGLE_USER signs every request in as that admin.\n",
+			"The configuration file (every key optional; flags win over it):\n"
+			"  listen: 127.0.0.1:8080        data: fallout-data       store: sqlite:PATH\n"
+			"  library: DIR                  public_url: https://fallout.example.com\n"
+			"  auth_mode: multi|single_user  registration: false      admin: name:email:password\n"
+			"  queue: {max_running: 4, nodes: {local: 12}}\n"
+			"  limits: {max_body: 4MiB, max_definition: 1MiB}\n"
+			"  sessions: {ttl: 7d}           login: {window: 60s, max_failures: 5}\n"
+			"  housekeeping: {every: 1h, compress_after: 0, retention: 0}   (0: never)\n"
+			"\n"
+			"Environment (wins over the file): FALLOUT_ADMIN_CREDS=name:email:password creates that\n"
+			"admin at start; FALLOUT_AUTH_MODE=SINGLE_USER signs every request in as that admin.\n"
+			"\n"
+			"Exit status: 0 stopped by a signal, 1 could not start, 2 a usage or configuration error.\n",
 	},
 	{
 		.name = "login",
 		.fn = fo_cmd_login,
 		.usage = "login [--server URL] [--email EMAIL] [--password-stdin] [--label LABEL]",
 		.summary = "sign in to a fallout server and keep an API token for the other client commands",
-		.help = "Signs in, creates an API token labelled LABEL and saves the server's URL and the token\n"
-			"in $FALLOUT_CLIENT_CONFIG (default ~/.config/fallout/client.json, mode 0600).\n"
-			"The password is read from the terminal, or from stdin with --password-stdin.\n",
+		.help = "Signs in with email and password, creates an API token labelled LABEL (default\n"
+			"\"cli on <hostname>\") and saves the server's URL, the token and the email in\n"
+			"$FALLOUT_CLIENT_CONFIG (default ~/.config/fallout/client.json), mode 0600, so `fallout\n"
+			"test` and `fallout run` need no credentials. Prints\n"
+			"  signed in to URL as EMAIL; token saved in FILE\n"
+			"\n"
+			"Exit status: 0 signed in, 1 the server refused (its message is shown) or could not\n"
+			"be reached, 2 bad usage.\n"
+			"\n"
+			"  --server URL       the server (default: $FALLOUT_SERVER, or the saved one)\n"
+			"  --email EMAIL      the account (default: the saved one, or asked on the terminal)\n"
+			"  --password-stdin   read the password as one line of stdin (scripts, CI); otherwise\n"
+			"                     it is asked on the terminal without echo\n"
+			"  --label LABEL      the new token's label\n",
 	},
 	{
 		.name = "test",
 		.fn = fo_cmd_test,
-		.usage = "test push FILE.yaml [--name NAME] | list [--owner EMAIL] | show NAME [--owner EMAIL] | rm NAME [--forever]",
+		.usage = "test push FILE.yaml [--name NAME] | list [--owner EMAIL] [--json] | show NAME [--owner EMAIL] | "
+			 "rm NAME [--forever]",
 		.summary = "manage the tests stored on a fallout server",
-		.help = "Client commands against a server (--server URL and --token TOKEN, or $FALLOUT_SERVER\n"
-			"and $FALLOUT_TOKEN, or the file written by `fallout login`).\n",
+		.help = "  fallout test push FILE.yaml [--name NAME]\n"
+			"      creates the test NAME (default: the file's name without .yaml) from the file,\n"
+			"      or replaces its definition when it exists; prints \"created NAME (version N)\"\n"
+			"      or \"updated NAME (version N)\". An invalid definition is reported as\n"
+			"      FILE:LINE:COL: message (exit 2)\n"
+			"  fallout test list [--owner EMAIL] [--json]\n"
+			"      your tests (or EMAIL's): name, version, last run, tags\n"
+			"  fallout test show NAME [--owner EMAIL]\n"
+			"      prints the test's definition (YAML)\n"
+			"  fallout test rm NAME [--forever]\n"
+			"      deletes the test (restorable; --forever removes it and its runs)\n"
+			"\n"
+			"Every client command takes --server URL and --token TOKEN; without them it uses\n"
+			"$FALLOUT_SERVER and $FALLOUT_TOKEN, else the file `fallout login` writes\n"
+			"($FALLOUT_CLIENT_CONFIG, default ~/.config/fallout/client.json).\n"
+			"Exit status: 0 done, 1 the server refused or could not be reached, 2 bad usage or\n"
+			"an invalid definition.\n",
 	},
 	{
 		.name = "run",
 		.fn = fo_cmd_run,
-		.usage = "run start TEST [name=value ...] [--wait] [--junit FILE] | wait RUN | abort RUN | show RUN | "
-			 "list [TEST] | artifacts RUN [--output DIR]",
+		.usage = "run start TEST [name=value ...] [--params FILE] [--owner EMAIL] [--wait] [--timeout D] "
+			 "[--junit FILE] [--follow] | wait RUN | abort RUN | show RUN [--json] | "
+			 "list [TEST] [--limit N] [--json] | artifacts RUN [--output DIR | --zip FILE | PATH]",
 		.summary = "queue and follow runs on a fallout server",
-		.help = "Client commands against a server (--server URL and --token TOKEN, or $FALLOUT_SERVER\n"
-			"and $FALLOUT_TOKEN, or the file written by `fallout login`). `run start --wait` exits\n"
-			"as exec does: 0 the run passed, 1 it failed or was aborted, 2 it could not be queued.\n",
+		.help = "  fallout run start TEST [name=value ...] [--params FILE.yaml] [--owner EMAIL]\n"
+			"                    [--wait] [--timeout D] [--junit FILE] [--follow]\n"
+			"      queues a run of TEST (or OWNER/TEST) and prints its id on stdout. Parameters\n"
+			"      are YAML scalars (3 a number, true a boolean, else a string); name=value wins\n"
+			"      over --params. --wait follows the run until it ends, printing its states and\n"
+			"      then its verdict (as `fallout exec` does) on stderr; Ctrl-C aborts the run on\n"
+			"      the server and waits for its end (a second Ctrl-C stops waiting).\n"
+			"      --timeout D aborts it when it takes longer (exit 1); --junit FILE writes a\n"
+			"      JUnit XML report; --follow streams fallout-shared.log to stderr. The last three\n"
+			"      imply --wait\n"
+			"  fallout run wait RUN [--timeout D] [--junit FILE] [--follow]\n"
+			"      as start --wait, for a run already queued\n"
+			"  fallout run abort RUN\n"
+			"  fallout run show RUN [--json]\n"
+			"  fallout run list [TEST] [--owner EMAIL] [--limit N] [--json]\n"
+			"      runs, newest first (of TEST, or of every test)\n"
+			"  fallout run artifacts RUN [--output DIR | --zip FILE | PATH]\n"
+			"      lists the run's artifacts with their sizes; --output downloads them all into\n"
+			"      DIR keeping their paths; --zip saves them as one archive; PATH prints one\n"
+			"\n"
+			"Server and token as for `fallout test` (--server, --token, environment, or the\n"
+			"file `fallout login` writes).\n"
+			"Exit status of start --wait and wait: 0 the run passed, 1 it failed, was aborted or\n"
+			"timed out, 2 it could not be queued (no such test, not allowed, invalid\n"
+			"parameters) or bad usage. Other subcommands: 0 done, 1 refused or unreachable.\n",
 	},
 	{
 		.name = "help",

@@ -1,9 +1,10 @@
 /*
- * cmd_exec.c: `fallout exec [--params F] [--library D] [-o DIR] TEST.yaml [name=value ...]`:
- * runs one test on this machine. Exit 0 PASSED, 1 FAILED or ABORTED, 2 invalid definition
- * or usage. While it runs, stderr shows progress: a live line on a terminal, plain lines
- * otherwise. SIGINT and SIGTERM abort the run (teardown still runs; a second signal does
- * not skip it).
+ * cmd_exec.c: `fallout exec [--params F] [--library D] [-o DIR] [--run-id ID] [--owner NAME]
+ * [--test-name NAME] TEST.yaml [name=value ...]`: runs one test on this machine (`fallout
+ * serve` runs each queued run this way, giving the run's id, owner and test name). Exit 0
+ * PASSED, 1 FAILED or ABORTED, 2 invalid definition or usage. While it runs, stderr shows
+ * progress: a live line on a terminal, plain lines otherwise. SIGINT and SIGTERM abort the
+ * run (teardown still runs; a second signal does not skip it).
  */
 #include "util/common.h"
 
@@ -185,9 +186,12 @@ int fo_cmd_exec(int argc, char **argv)
 		fo_cli_def_args_release(&args);
 		return FO_EXIT_USAGE;
 	}
-	char *name = test_name_of(args.file);
+	char *name = args.test_name ? fo_strdup(args.test_name) : test_name_of(args.file);
 	char id[37];
-	fo_run_new_id(id);
+	if (args.run_id)
+		snprintf(id, sizeof(id), "%s", args.run_id);
+	else
+		fo_run_new_id(id);
 	struct fo_buf out = FO_BUF_INIT;
 	if (args.out_dir) {
 		bool is_file;
@@ -208,7 +212,7 @@ int fo_cmd_exec(int argc, char **argv)
 	pthread_mutex_init(&prog.lock, NULL);
 	pthread_cond_init(&prog.wake, NULL);
 	struct fo_run_opts ro = {
-		.out_dir = out.s, .test_name = name, .run_id = id, .definition_file = args.file,
+		.out_dir = out.s, .test_name = name, .run_id = id, .owner = args.owner, .definition_file = args.file,
 		.progress = on_progress, .progress_ctx = &prog,
 	};
 	struct fo_err err = {0};

@@ -103,6 +103,7 @@ int fo_api_artifact_get(struct fo_req *rq);
 int fo_api_artifact_zip(struct fo_req *rq);
 int fo_api_artifact_live(struct fo_req *rq);
 int fo_api_performance(struct fo_req *rq);
+int fo_api_performance_get(struct fo_req *rq);
 /* api_admin.c */
 int fo_api_queue_status(struct fo_req *rq);
 int fo_api_queue_pause(struct fo_req *rq);

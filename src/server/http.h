@@ -134,6 +134,8 @@ int fo_http_start(struct fo_server *srv, const struct fo_http_opts *o, struct fo
 int fo_http_port(const struct fo_http *h);
 /* Stops accepting, waits for handlers to finish, frees. */
 void fo_http_stop(struct fo_http *h);
+/* True once fo_http_stop has begun: streamed responses that wait (live logs) end at once. */
+bool fo_http_stopping(void);
 
 /* Matches method and path against the route table (exposed for tests). Returns the route
  * and fills rq's params, or NULL; *other_method is set when the path matched a route of

@@ -108,6 +108,8 @@ const struct fo_route fo_routes[] = {
 	 "text/event-stream"},
 	{"POST", "/performance/run/api", fo_api_performance, FO_AUTH_USER,
 	 "build a comparison report {reportName, reportTests: {test: [runIds]}}", JSON, JSON},
+	{"GET", "/performance/reports/{report}", fo_api_performance_get, FO_AUTH_USER,
+	 "a comparison report built by /performance/run/api (HTML)", NULL, "text/html"},
 
 	/* administration */
 	{"GET", "/admin/queue/api", fo_api_queue_status, FO_AUTH_ADMIN, "the queue: paused, running, queued, limits",
