@@ -10,11 +10,8 @@
 #include "util/common.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -27,6 +24,7 @@
 #include "util/arena.h"
 #include "util/base64.h"
 #include "util/buf.h"
+#include "util/curl.h"
 #include "util/diag.h"
 #include "util/err.h"
 #include "util/fs.h"
@@ -520,55 +518,16 @@ out:
 	return rc;
 }
 
-/*
- * libcurl is loaded on first use (dlopen), not linked: merely linking it costs every
- * fallout command about 7 ms of library start-up, and only url files need it.
- */
-static struct {
-	CURLcode (*global_init)(long flags);
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *h, CURLoption opt, ...);
-	CURLcode (*easy_perform)(CURL *h);
-	CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
-	const char *(*easy_strerror)(CURLcode c);
-	void (*easy_cleanup)(CURL *h);
-} lc;
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc = CURLE_FAILED_INIT;
-static char curl_load_error[256];
-
-static void curl_init(void)
-{
-	void *lib = dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
-	if (!lib) {
-		snprintf(curl_load_error, sizeof(curl_load_error), "%s", dlerror());
-		return;
-	}
-	*(void **)&lc.global_init = dlsym(lib, "curl_global_init");
-	*(void **)&lc.easy_init = dlsym(lib, "curl_easy_init");
-	*(void **)&lc.easy_setopt = dlsym(lib, "curl_easy_setopt");
-	*(void **)&lc.easy_perform = dlsym(lib, "curl_easy_perform");
-	*(void **)&lc.easy_getinfo = dlsym(lib, "curl_easy_getinfo");
-	*(void **)&lc.easy_strerror = dlsym(lib, "curl_easy_strerror");
-	*(void **)&lc.easy_cleanup = dlsym(lib, "curl_easy_cleanup");
-	if (!lc.global_init || !lc.easy_init || !lc.easy_setopt || !lc.easy_perform || !lc.easy_getinfo ||
-	    !lc.easy_strerror || !lc.easy_cleanup) {
-		snprintf(curl_load_error, sizeof(curl_load_error), "libcurl.so.4 lacks a function fallout needs");
-		return;
-	}
-	curl_init_rc = lc.global_init(CURL_GLOBAL_DEFAULT);
-	if (curl_init_rc != CURLE_OK)
-		snprintf(curl_load_error, sizeof(curl_load_error), "%s", lc.easy_strerror(curl_init_rc));
-}
-
+/* libcurl is loaded on first use (util/curl.h): download_url's local `lc` holds its
+ * functions, and these names keep the calls readable. */
 #undef curl_easy_setopt
 #undef curl_easy_getinfo
-#define curl_easy_init lc.easy_init
-#define curl_easy_setopt lc.easy_setopt
-#define curl_easy_perform lc.easy_perform
-#define curl_easy_getinfo lc.easy_getinfo
-#define curl_easy_strerror lc.easy_strerror
-#define curl_easy_cleanup lc.easy_cleanup
+#define curl_easy_init lc->easy_init
+#define curl_easy_setopt lc->easy_setopt
+#define curl_easy_perform lc->easy_perform
+#define curl_easy_getinfo lc->easy_getinfo
+#define curl_easy_strerror lc->easy_strerror
+#define curl_easy_cleanup lc->easy_cleanup
 
 /* What the download's write callback needs. */
 struct download {
@@ -604,10 +563,10 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *userdata)
 
 static int download_url(const char *target, const struct fo_filespec *s, struct fo_err *err)
 {
-	pthread_once(&curl_once, curl_init);
-	if (curl_init_rc != CURLE_OK)
-		return fo_err_setpos(err, FO_ENET, &s->pos, "File '%s': cannot start libcurl: %s", s->path,
-				     curl_load_error);
+	struct fo_err lerr = {0};
+	const struct fo_curl *lc = fo_curl_load(&lerr);
+	if (!lc)
+		return fo_err_setpos(err, FO_ENET, &s->pos, "File '%s': %s", s->path, lerr.msg);
 	CURL *h = curl_easy_init();
 	if (!h)
 		return fo_err_setpos(err, FO_ENET, &s->pos, "File '%s': cannot start libcurl", s->path);
