@@ -164,3 +164,88 @@ def run_processes(data):
     """The pids of processes whose command line mentions the data folder (run processes)."""
     out = subprocess.run(["pgrep", "-f", str(Path(data).resolve())], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
+
+
+# ---- more helpers (H8): users, definitions, runs ----
+
+def wait_until(fn, timeout=30, what="condition", every=0.05):
+    """Polls fn() until it returns something truthy; returns it, or fails after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = fn()
+        if v:
+            return v
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(every)
+
+
+def create_user(admin, name, password=None, is_admin=False):
+    """Has the admin client create a user NAME (email NAME@example.com); returns a Client
+    holding an API token of that user, with .email and .password set."""
+    email, password = f"{name}@example.com", password or f"{name}-password-1"
+    r = admin.post("/account/users/api", {"name": name, "email": email, "password": password, "admin": is_admin})
+    assert r.status == 201, r.text
+    c = token_for(admin.url, email, password, name)
+    c.email, c.password = email, password
+    return c
+
+
+def items(j, *keys):
+    """The list in a listing response: the JSON itself when it is a list, else the first
+    list found under keys (or any list value)."""
+    if isinstance(j, list):
+        return j
+    for k in keys:
+        if isinstance(j.get(k), list):
+            return j[k]
+    for v in j.values():
+        if isinstance(v, list):
+            return v
+    raise AssertionError(f"no list in {j!r}")
+
+
+def definition(script="echo hello; sleep 0.1", checker=True):
+    """A small one-node definition running script with the bash module."""
+    lines = ["workload:", "  phases:", "    - hello:", "        module: bash", "        properties:",
+             "          script: |"]
+    lines += ["            " + s for s in script.splitlines()]
+    if checker:
+        lines += ["  checkers:", "    ok:", "      checker: nofail"]
+    return "\n".join(lines) + "\n"
+
+
+def sleep_definition(duration="60s"):
+    """A definition whose only module sleeps for duration."""
+    return ("workload:\n  phases:\n    - wait:\n        module: sleep\n        properties:\n"
+            f"          duration: {duration}\n")
+
+
+def create_test(client, name, text):
+    r = client.post(f"/tests/{name}/api", text, ctype="application/x-yaml")
+    assert r.status == 201, r.text
+    return r.json()
+
+
+def start_run(client, name, params=None, owner=None, expect=201):
+    """Queues a run of a test (the caller's own, or owner's); returns its run id."""
+    path = f"/tests/{owner}/{name}/runs/api" if owner else f"/tests/{name}/runs/api"
+    r = client.post(path, {"jsonTemplateParams": params or {}})
+    assert r.status == expect, r.text
+    if expect != 201:
+        return None
+    try:
+        return r.json()["testRunId"]
+    except (ValueError, KeyError):
+        return r.headers["Location"].rstrip("/").split("/")[-2]
+
+
+def run_dir(data, run_id):
+    """The run's folder on disk: <data>/runs/<owner>/<test>/<run id>."""
+    found = list(Path(data).glob(f"runs/*/*/{run_id}"))
+    assert len(found) == 1, f"run folder of {run_id}: {found}"
+    return found[0]
+
+
+def other_processes(server):
+    """Processes mentioning the server's data folder, other than the server itself."""
+    return [p for p in run_processes(server.data) if p != server.proc.pid]
