@@ -100,7 +100,8 @@ static int get_run(struct fo_client *cl, const char *id, json_t **run, bool quie
 		if (resp.status == 404)
 			rc = FO_EXIT_USAGE;
 		fo_buf_release(&what);
-	} else if (!json_is_object(*run = fo_cli_json(&resp))) {
+	} else if ((*run = fo_cli_json(&resp)), !json_is_object(*run)) {
+		/* not json_is_object(*run = ...): the macro evaluates its argument twice */
 		json_decref(*run);
 		*run = NULL;
 		if (!quiet)
@@ -883,7 +884,7 @@ static int artifacts(int argc, char **argv)
 		rc = fo_cli_unreachable(&err);
 	} else if (resp.status != 200) {
 		rc = fo_cli_refused("cannot list the artifacts", &resp);
-	} else if (!json_is_object(list = fo_cli_json(&resp))) {
+	} else if ((list = fo_cli_json(&resp)), !json_is_object(list)) {
 		fprintf(stderr, "fallout: the server's list of artifacts is not a JSON object\n");
 		rc = FO_EXIT_FAILED;
 	}
