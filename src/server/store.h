@@ -166,7 +166,9 @@ int fo_store_run_list(struct fo_store *st, struct fo_arena *a, const struct fo_r
 		      struct fo_run_rec **out, size_t *n);
 /* How many runs match f (limit and offset ignored). */
 size_t fo_store_run_count(struct fo_store *st, const struct fo_run_filter *f);
-/* Writes every field of r but run_id, owner, test_name, created_at and definition. */
+/* Writes every field of r but run_id, owner, test_name, created_at, definition and
+ * keep_forever (which only fo_store_run_set_keep changes: an update from a record read
+ * earlier must not undo it). */
 int fo_store_run_update(struct fo_store *st, const struct fo_run_rec *r);
 int fo_store_run_set_keep(struct fo_store *st, const char *run_id, bool keep);
 int fo_store_run_delete(struct fo_store *st, const char *run_id);

@@ -335,7 +335,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		      " FROM runs WHERE run_id = ?1",
 	[S_RUN_UPDATE] = "UPDATE runs SET started_at = ?2, finished_at = ?3, state = ?4, failed_during = ?5, "
 			 "failure = ?6, params = ?7, results = ?8, resources = ?9, artifacts = ?10, "
-			 "artifacts_bytes = ?11, keep_forever = ?12, pid = ?13, pid_start = ?14, test_version = ?15 "
+			 "artifacts_bytes = ?11, pid = ?13, pid_start = ?14, test_version = ?15 "
 			 "WHERE run_id = ?1",
 	[S_RUN_KEEP] = "UPDATE runs SET keep_forever = ?2 WHERE run_id = ?1",
 	[S_RUN_DELETE] = "DELETE FROM runs WHERE run_id = ?1",
@@ -1385,7 +1385,8 @@ static int run_update(struct fo_store *st, const struct fo_run_rec *r)
 	bind_str(q, 9, r->resources);
 	bind_str(q, 10, r->artifacts);
 	bind_int(q, 11, r->artifacts_bytes);
-	bind_int(q, 12, r->keep_forever);
+	/* ?12 is unused: keep_forever changes only through run_set_keep, so that a watcher or
+	 * housekeeping writing a record read earlier cannot undo a user's "keep for ever" */
 	bind_int(q, 13, r->pid);
 	bind_int(q, 14, r->pid_start);
 	bind_int(q, 15, r->test_version);
