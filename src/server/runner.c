@@ -464,6 +464,8 @@ out:
 		close(logfd);
 	if (nullfd >= 0)
 		close(nullfd);
+	if (rc) /* no process will use it: the run fails now, and its spool folder goes */
+		fo_remove_tree(spool, false, NULL);
 	fo_arena_free(a);
 	return rc;
 }
@@ -626,6 +628,10 @@ static void finish_run(struct fo_queue *q, struct fo__qrun *r, int status, const
 	}
 	struct testrun t;
 	testrun_read(r->run_dir, &t);
+	/* fo_queue_abort sets the reason under the queue's lock: take a copy under it */
+	pthread_mutex_lock(&q->lock);
+	const char *abort_reason = r->abort_reason ? fo_arena_strdup(a, r->abort_reason) : NULL;
+	pthread_mutex_unlock(&q->lock);
 	const char *last = r->state && strcmp(r->state, "CREATED") != 0 ? r->state : "PREPARING_RUN";
 	const char *state, *during, *failure;
 	if (forced_state) {
@@ -637,16 +643,16 @@ static void finish_run(struct fo_queue *q, struct fo__qrun *r, int status, const
 		during = t.failed_during;
 		failure = t.failure;
 		/* an abort we asked for: our reason says who, where the engine's says "aborted" */
-		if (strcmp(state, "ABORTED") == 0 && r->abort_reason &&
+		if (strcmp(state, "ABORTED") == 0 && abort_reason &&
 		    (!failure || !*failure || strcmp(failure, "aborted") == 0))
-			failure = r->abort_reason;
+			failure = abort_reason;
 	} else {
 		/* no result: whatever the run left behind goes, then we say why it ended */
 		cleanup_leftovers(r);
 		during = last;
-		if (r->abort_reason) {
+		if (abort_reason) {
 			state = "ABORTED";
-			failure = r->abort_reason;
+			failure = abort_reason;
 		} else {
 			state = "FAILED";
 			const char *log = fo_arena_printf(a, "%s/exec.log", r->spool_dir);
