@@ -632,18 +632,17 @@ static int wait_all(struct fo_rgroup *g, const struct layout *lay, node_test_fn 
 		struct fo_node *n = &g->nodes[i];
 		struct fo_buf why = FO_BUF_INIT, tail = FO_BUF_INIT;
 		test(n, lay, fo_now_ns() + ASK_TIMEOUT_NS, &why);
-		log_tail(n, &tail);
-		/* Trouble elsewhere (another node's server exited while this one was still starting):
-		 * quote the log of a node that has something to say. */
-		for (size_t k = 0; trouble && !tail.len && k < g->n; k++) {
-			if (k == i)
-				continue;
-			log_tail(&g->nodes[k], &tail);
-			if (tail.len) {
-				struct fo_buf named = FO_BUF_INIT;
-				fo_buf_addf(&named, "(%s) %s", g->nodes[k].name, tail.s);
-				fo_buf_release(&tail);
-				tail = named;
+		if (!trouble) {
+			log_tail(n, &tail);
+		} else {
+			/* Trouble elsewhere (another node's server exited while this one was still
+			 * starting): quote every node's log, so the one that failed is among them. */
+			for (size_t k = 0; k < g->n; k++) {
+				struct fo_buf one = FO_BUF_INIT;
+				log_tail(&g->nodes[k], &one);
+				if (one.len)
+					fo_buf_addf(&tail, "%s(%s) %s", tail.len ? " || " : "", g->nodes[k].name, one.s);
+				fo_buf_release(&one);
 			}
 		}
 		char after[64] = "after startup.timeout ";
