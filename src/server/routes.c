@@ -16,8 +16,8 @@
 const struct fo_route fo_routes[] = {
 	/* the server */
 	{"GET", "/health", fo_api_health, FO_AUTH_NONE, "liveness: {\"status\": \"ok\"}", NULL, JSON},
-	{"GET", "/version/api", fo_api_version, FO_AUTH_NONE, "the server's version", NULL, JSON},
-	{"GET", "/openapi.json", fo_api_openapi, FO_AUTH_NONE, "this description of the API (OpenAPI 3.0)", NULL, JSON},
+	{"GET", "/version/api", fo_api_version, FO_AUTH_USER, "the server's version", NULL, JSON},
+	{"GET", "/openapi.json", fo_api_openapi, FO_AUTH_USER, "this description of the API (OpenAPI 3.0)", NULL, JSON},
 	{"GET", "/status/runningTestsCount", fo_api_running_count, FO_AUTH_USER, "how many runs are running now", NULL, JSON},
 	{"GET", "/components/api", fo_api_components, FO_AUTH_USER, "every component, by kind", NULL, JSON},
 	{"GET", "/components/{kind}/{component}", fo_api_component, FO_AUTH_USER,

@@ -499,6 +499,7 @@ def test_openapi_health_version(serve):
     anon = s.client()
     r = anon.get("/health")
     assert r.status == 200 and r.json()["status"] == "ok"
+    anon = s.admin()
     r = anon.get("/version/api")
     assert r.status == 200 and r.json()
     r = anon.get("/openapi.json")
