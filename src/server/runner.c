@@ -793,9 +793,87 @@ static const char *const running_states[] = {"PREPARING_RUN", "CHECKING_RESOURCE
 					     "ACQUIRING_RESOURCES", "SETTING_UP", "RUNNING",
 					     "TEARING_DOWN", "CHECKING_ARTIFACTS", NULL};
 
+/* The process running `exec ... --run-id ID` (a run started by a server that died before
+ * it could record the start), or 0. Scans /proc. */
+static pid_t find_run_process(const char *run_id)
+{
+	DIR *d = opendir("/proc");
+	if (!d)
+		return 0;
+	pid_t found = 0;
+	struct dirent *e;
+	while (!found && (e = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == (long)getpid())
+			continue;
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+		struct fo_buf cmd = FO_BUF_INIT;
+		if (fo_buf_read_file(&cmd, path, 1 << 20, NULL) == 0) {
+			/* NUL-separated arguments: look for "--run-id" followed by the id */
+			for (size_t at = 0; at < cmd.len;) {
+				const char *arg = cmd.s + at;
+				size_t len = strlen(arg);
+				if (strcmp(arg, "--run-id") == 0 && at + len + 1 < cmd.len &&
+				    strcmp(arg + len + 1, run_id) == 0) {
+					found = (pid_t)pid;
+					break;
+				}
+				at += len + 1;
+			}
+		}
+		fo_buf_release(&cmd);
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * Queued runs an earlier server had begun to start when it died (its spool folder exists:
+ * it died between making it and recording the start, a moment). The run's process, if it
+ * got going, is found by its --run-id and recorded, so the pass below re-adopts it; one
+ * that left a testrun.json is recorded as started, so the pass below finishes or aborts
+ * it; otherwise the attempt left nothing of value and the run simply stays queued.
+ */
+static void recover_half_started(struct fo_queue *q, struct fo_arena *a)
+{
+	static const char *const queued[] = {"CREATED", "WAITING_FOR_RESOURCES", NULL};
+	struct fo_run_filter f = {.states = queued, .oldest_first = true};
+	struct fo_run_rec *recs = NULL;
+	size_t n = 0;
+	if (fo_store_run_list(q->srv->store, a, &f, &recs, &n) != 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct fo_run_rec *rec = &recs[i];
+		const char *spool = spool_of(q, a, rec->run_id);
+		if (!fo_is_dir(spool))
+			continue;
+		const char *run_dir = fo__queue_run_dir(q, a, rec->owner, rec->test_name, rec->run_id);
+		pid_t pid = find_run_process(rec->run_id);
+		struct stat st;
+		bool has_testrun = stat(fo_arena_printf(a, "%s/testrun.json", run_dir), &st) == 0;
+		if (pid || has_testrun) {
+			rec->state = "PREPARING_RUN";
+			rec->started_at = rec->started_at ? rec->started_at : fo_now_ms();
+			rec->pid = pid;
+			rec->pid_start = pid ? (int64_t)fo_proc_start_time(pid) : 0;
+			fprintf(stderr, "fallout serve: recovery: run %s was being started%s\n", rec->run_id,
+				pid ? fo_arena_printf(a, ": its process %d runs", (int)pid) : "");
+			fo_store_run_update(q->srv->store, rec);
+		} else {
+			fprintf(stderr, "fallout serve: recovery: run %s was being started; it stays queued\n",
+				rec->run_id);
+			fo_remove_tree(spool, false, NULL);
+			fo_remove_tree(run_dir, false, NULL);
+		}
+	}
+}
+
 void fo__queue_recover(struct fo_queue *q)
 {
 	struct fo_arena *a = fo_arena_new();
+	recover_half_started(q, a);
 	struct fo_run_filter f = {.states = running_states, .oldest_first = true};
 	struct fo_run_rec *recs = NULL;
 	size_t n = 0;

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import subprocess
 import time
 import urllib.parse
 import zipfile
@@ -362,6 +363,46 @@ def test_kill_9_of_the_server_loses_nothing_and_leaves_no_orphan(serve):
     assert c2.get("/status/runningTestsCount").json() in (0, {"count": 0}, {"runningTestsCount": 0})
     s2.stop()
     assert run_processes(s2.data) == []
+
+
+def test_a_start_cut_short_by_the_server_dying(serve, fallout_test):
+    # The server died between starting a run's process and recording it (a moment): the
+    # next server finds the process by its run id and re-adopts it, instead of starting the
+    # run a second time; a start that got no further than its spool folder is started again.
+    s = serve()
+    c = s.admin()
+    me = ADMIN[1]
+    slow = definition("echo slow start\nsleep 2\necho slow end")
+    create_test(c, "slow", slow)
+    create_test(c, "quick", definition("echo quick"))
+    assert c.post("/admin/queue/pause/api").status == 200
+    adopted, restarted = start_run(c, "slow"), start_run(c, "quick")
+    s.stop()
+    # what the dead server had done for each: the spool folder, and for one the process
+    for rid in (adopted, restarted):
+        (s.data / "spool" / rid).mkdir(parents=True)
+    src = s.data / "spool" / adopted / "slow.yaml"
+    src.write_text(slow)
+    run_dir = s.data / "runs" / me / "slow" / adopted
+    run_dir.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, FALLOUT_STATE_DIR=str(s.data / "state"))
+    proc = subprocess.Popen([fallout_test.path, "exec", "-o", str(run_dir), "--run-id", adopted, "--owner", me,
+                             "--test-name", "slow", str(src)], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        s2 = serve()  # same data folder
+        c2 = s2.admin()
+        run = wait_run(c2, me, "slow", adopted, timeout=60)
+        assert run["state"] == "PASSED", run  # a second process would have found its folder in use
+        assert "slow end" in c2.get(f"/tests/ui/{me}/slow/{adopted}/artifacts/{node_log(run)}").text
+        assert proc.wait(30) == 0
+        assert wait_run(c2, me, "quick", restarted, timeout=60)["state"] == "PASSED"
+        assert "re-adopted" in s2.log_text() and "stays queued" in s2.log_text()
+        assert_no_run_processes(s2)
+        assert not list((s2.data / "spool").glob("*"))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
 
 
 def node_log(run):
