@@ -16,6 +16,8 @@
  * re-adopts the runs whose process still lives, and finishes the others: their testrun.json
  * decides the result when it is final; otherwise the run's ledger is cleaned up (processes,
  * folders, addresses) and the run is ABORTED with the reason.
+ * A run the earlier server had begun to start (its spool folder exists) is re-adopted by
+ * the --run-id of its process, or started again when nothing of it ran.
  */
 #ifndef FO_SERVER_QUEUE_H
 #define FO_SERVER_QUEUE_H
