@@ -108,6 +108,7 @@ int fo_api_performance_get(struct fo_req *rq);
 int fo_api_queue_status(struct fo_req *rq);
 int fo_api_queue_pause(struct fo_req *rq);
 int fo_api_queue_resume(struct fo_req *rq);
+int fo_api_queue_drain(struct fo_req *rq);
 int fo_api_housekeep(struct fo_req *rq);
 
 #endif

@@ -117,6 +117,8 @@ const struct fo_route fo_routes[] = {
 	{"POST", "/admin/queue/pause/api", fo_api_queue_pause, FO_AUTH_ADMIN,
 	 "pause the queue (runs in progress go on; drain before an upgrade)", NULL, JSON},
 	{"POST", "/admin/queue/resume/api", fo_api_queue_resume, FO_AUTH_ADMIN, "resume the queue", NULL, JSON},
+	{"POST", "/admin/queue/drain/api", fo_api_queue_drain, FO_AUTH_ADMIN,
+	 "pause the queue and wait (?timeout=SECONDS) until no run is running: 200 drained, 503 not yet", NULL, JSON},
 	{"POST", "/admin/housekeeping/api", fo_api_housekeep, FO_AUTH_ADMIN,
 	 "compress old artifacts and reap expired runs now", NULL, JSON},
 };

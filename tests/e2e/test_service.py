@@ -481,6 +481,28 @@ def test_pause_and_resume_the_queue(serve):
     assert admin.get("/admin/queue/api").json()["paused"] is False
 
 
+def test_drain_waits_for_the_running_runs(serve):
+    s = serve()
+    admin = s.admin()
+    me = ADMIN[1]
+    create_test(admin, "slow", definition("sleep 2"))
+    rid = start_run(admin, "slow")
+    wait_run(admin, me, "slow", rid, states=("RUNNING",), timeout=30)
+    # not drained yet: 503 at once, the queue now paused
+    r = admin.post("/admin/queue/drain/api?timeout=0")
+    assert r.status == 503 and r.json()["paused"] is True and r.json()["running"] == 1, r.text
+    queued = start_run(admin, "slow")
+    # drained once the run has ended; the queued run did not start
+    r = admin.post("/admin/queue/drain/api?timeout=60", timeout=90)
+    assert r.status == 200 and r.json()["running"] == 0, r.text
+    assert admin.get(f"/tests/{me}/slow/runs/{rid}/api").json()["state"] == "PASSED"
+    assert admin.get(f"/tests/{me}/slow/runs/{queued}/api").json()["state"] in QUEUED
+    assert admin.post("/admin/queue/drain/api?timeout=x").status == 400
+    assert create_user(admin, "bob").post("/admin/queue/drain/api").status == 403
+    assert admin.post("/admin/queue/resume/api").status == 200
+    assert wait_run(admin, me, "slow", queued, timeout=60)["state"] == "PASSED"
+
+
 # ---- live logs ----
 
 def read_events(url, path, token, timeout=60):
