@@ -12,9 +12,9 @@
 #          work as fallout's summary, so the fairest comparison);
 #      then GNU time gives each one's peak memory;
 #   2. recording: bench/record_bench.c (built here with cc -O2 against fallout's library)
-#      times fo_hdr_record over 100M values against plain C loops (summing the values;
-#      counts[idx]++ with the index precomputed), and bench/java/RecordBench.java times
-#      Java's Histogram.recordValue over the same values.
+#      times fo_hdr_record and fo_hdr_record_many over 100M values against plain C loops
+#      (summing the values; counts[idx]++ with the index precomputed), and
+#      bench/java/RecordBench.java times Java's Histogram.recordValue over the same values.
 # It ends with the ratios.
 #
 # Usage: bench/hdr.sh [MB] [RUNS]   (defaults: 100 MB, 5 timed runs of each command)
@@ -115,4 +115,6 @@ for name in ("c sum", "c counts[idx]++"):
           f"({float(ns[name]):.2f} ns)")
 j = float(ns["java Histogram.recordValue"])
 print(f"Java Histogram.recordValue {j:.2f} ns/value: fo_hdr_record is {j / rec:.2f}x as fast")
+many = float(ns["c fo_hdr_record_many"])
+print(f"fo_hdr_record_many {many:.2f} ns/value: {j / many:.2f}x as fast as Java, {rec / many:.2f}x fo_hdr_record")
 EOF

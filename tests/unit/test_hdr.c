@@ -284,6 +284,160 @@ static void test_record_range_and_auto_resize(void **state)
 	fo_hdr_release(&h);
 }
 
+/* ---- fo_hdr_record_many ---- */
+
+static uint64_t next_random(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* a and b hold the same values: layout, counts, statistics and encoded bytes. */
+static void assert_same_histogram(const struct fo_hdr *a, const struct fo_hdr *b)
+{
+	assert_int_equal(a->highest, b->highest);
+	assert_int_equal(a->counts_len, b->counts_len);
+	assert_int_equal(a->bucket_count, b->bucket_count);
+	assert_int_equal(a->total_count, b->total_count);
+	assert_int_equal(a->min_value, b->min_value);
+	assert_int_equal(a->max_value, b->max_value);
+	assert_memory_equal(a->counts, b->counts, (size_t)a->counts_len * sizeof(int64_t));
+	struct fo_buf ea, eb;
+	fo_buf_init(&ea, 0);
+	fo_buf_init(&eb, 0);
+	assert_int_equal(fo_hdr_encode(a, &ea), 0);
+	assert_int_equal(fo_hdr_encode(b, &eb), 0);
+	assert_int_equal(ea.len, eb.len);
+	assert_memory_equal(ea.s, eb.s, ea.len);
+	fo_buf_release(&ea);
+	fo_buf_release(&eb);
+}
+
+/* Records values one by one into one histogram and as one batch into another (both
+ * lowest..highest, sigfigs, auto_resize as given): the two must agree, and so must the
+ * return values (true when every fo_hdr_record call was). */
+static void check_record_many(int64_t lowest, int64_t highest, int sigfigs, bool auto_resize, const int64_t *values,
+			      size_t n)
+{
+	struct fo_hdr one, many;
+	assert_int_equal(fo_hdr_init(&one, lowest, highest, sigfigs), 0);
+	assert_int_equal(fo_hdr_init(&many, lowest, highest, sigfigs), 0);
+	one.auto_resize = many.auto_resize = auto_resize;
+	bool all = true;
+	for (size_t i = 0; i < n; i++)
+		all = fo_hdr_record(&one, values[i]) && all;
+	assert_int_equal(fo_hdr_record_many(&many, values, n), all);
+	assert_same_histogram(&one, &many);
+	/* the same values again, in uneven batches, onto what is already there */
+	for (size_t i = 0; i < n; i++)
+		fo_hdr_record(&one, values[i]);
+	for (size_t i = 0, step = 1; i < n; i += step, step = step * 3 + 1)
+		fo_hdr_record_many(&many, values + i, step < n - i ? step : n - i);
+	assert_same_histogram(&one, &many);
+	fo_hdr_release(&one);
+	fo_hdr_release(&many);
+}
+
+static void test_record_many_random_values(void **state)
+{
+	enum { N = 100000 };
+	int64_t *v = malloc(N * sizeof(*v));
+	assert_non_null(v);
+	uint64_t seed = 42;
+	for (int shape = 0; shape < 3; shape++) {
+		for (size_t i = 0; i < N; i++) {
+			uint64_t r = next_random(&seed);
+			if (shape == 0) /* latencies in ns, 1 to 2^39: all in range of 1 ns .. 1 h */
+				v[i] = (int64_t)(((r >> 40) + 1) << (r & 15));
+			else if (shape == 1) /* any magnitude, some negative or out of range */
+				v[i] = (int64_t)((r & 64) ? -(r >> (r & 63)) : r >> (r & 63));
+			else /* small values, around a unit of 1024 */
+				v[i] = (int64_t)(r % 5000);
+		}
+		check_record_many(1, 3600000000000LL, 3, false, v, N);
+		check_record_many(1, 3600000000000LL, 3, true, v, N);
+		check_record_many(1024, 1000000000, 2, false, v, N);
+		check_record_many(1000, 2000, 5, true, v, N);
+		check_record_many(1, 2, 0, true, v, N);
+	}
+	free(v);
+}
+
+static void test_record_many_edge_values(void **state)
+{
+	struct fo_hdr h;
+	assert_int_equal(fo_hdr_init(&h, 1, 1000000, 3), 0);
+	int64_t top = fo_hdr_highest_equivalent(&h, fo_hdr_value_from_index(&h, h.counts_len - 1));
+	fo_hdr_release(&h);
+	const int64_t edges[] = {
+		0, 1, 2, 1000000, 1000001, top, top + 1, -1, INT64_MIN, INT64_MAX, INT64_MAX - 1,
+		1LL << 62, 1000000000, 999, 1023, 1024, 0, -1000000, top, 1,
+	};
+	size_t n = sizeof(edges) / sizeof(edges[0]);
+	check_record_many(1, 1000000, 3, false, edges, n);
+	check_record_many(1, 1000000, 3, true, edges, n);
+	check_record_many(1, 2, 3, true, edges, n);
+	check_record_many(1000, 1000000, 1, false, edges, n);
+	check_record_many(1000, 1000000, 1, true, edges, n);
+	/* each alone, so each is first (and last) in its batch */
+	for (size_t i = 0; i < n; i++) {
+		check_record_many(1, 1000000, 3, false, edges + i, 1);
+		check_record_many(1, 2, 2, true, edges + i, 1);
+	}
+	/* the return value: true only when every value was recorded */
+	assert_int_equal(fo_hdr_init(&h, 1, 1000000, 3), 0);
+	const int64_t ok[] = {0, 1, 1000000}, bad_first[] = {-1, 5}, bad_last[] = {5, 1LL << 40};
+	assert_int_equal(fo_hdr_record_many(&h, ok, 3), 1);
+	assert_int_equal(fo_hdr_record_many(&h, bad_first, 2), 0);
+	assert_int_equal(fo_hdr_record_many(&h, bad_last, 2), 0);
+	assert_int_equal(fo_hdr_total(&h), 5);
+	assert_int_equal(fo_hdr_count_at(&h, 5), 2);
+	fo_hdr_release(&h);
+}
+
+static void test_record_many_empty_batches(void **state)
+{
+	struct fo_hdr h, empty;
+	assert_int_equal(fo_hdr_init(&h, 1, 1000, 2), 0);
+	assert_int_equal(fo_hdr_init(&empty, 1, 1000, 2), 0);
+	assert_int_equal(fo_hdr_record_many(&h, NULL, 0), 1);
+	assert_same_histogram(&h, &empty);
+	assert_int_equal(fo_hdr_min_nonzero(&h), INT64_MAX);
+	assert_int_equal(fo_hdr_max(&h), 0);
+	const int64_t v[] = {7};
+	assert_int_equal(fo_hdr_record_many(&h, v, 0), 1);
+	assert_same_histogram(&h, &empty);
+	fo_hdr_release(&h);
+	fo_hdr_release(&empty);
+	/* a zeroed histogram records nothing, as fo_hdr_record */
+	struct fo_hdr zero;
+	memset(&zero, 0, sizeof(zero));
+	assert_false(fo_hdr_record(&zero, 7));
+	assert_int_equal(fo_hdr_record_many(&zero, v, 1), 0);
+	assert_int_equal(fo_hdr_record_many(&zero, NULL, 0), 1);
+	assert_int_equal(zero.total_count, 0);
+	assert_null(zero.counts);
+}
+
+static void test_record_many_auto_resize_matches_java(void **state)
+{
+	/* Java: new Histogram(2).recordValue(123456789), as test_record_range_and_auto_resize */
+	struct fo_hdr h;
+	assert_int_equal(fo_hdr_init(&h, 1, 2, 2), 0);
+	h.auto_resize = true;
+	const int64_t v[] = {1, 123456789, -5, 2};
+	assert_int_equal(fo_hdr_record_many(&h, v, 4), 0);
+	assert_int_equal(h.highest, 134217727);
+	assert_int_equal(h.counts_len, 2688);
+	assert_int_equal(h.bucket_count, 20);
+	assert_int_equal(fo_hdr_total(&h), 3);
+	assert_int_equal(fo_hdr_min(&h), 1);
+	assert_int_equal(fo_hdr_max(&h), fo_hdr_highest_equivalent(&h, 123456789));
+	fo_hdr_release(&h);
+}
+
 static void test_coordinated_omission_matches_java(void **state)
 {
 	static const struct stats_case co = {
@@ -959,6 +1113,10 @@ int main(void)
 		cmocka_unit_test(test_stats_match_java),
 		cmocka_unit_test(test_percentile_rank_rule),
 		cmocka_unit_test(test_record_range_and_auto_resize),
+		cmocka_unit_test(test_record_many_random_values),
+		cmocka_unit_test(test_record_many_edge_values),
+		cmocka_unit_test(test_record_many_empty_batches),
+		cmocka_unit_test(test_record_many_auto_resize_matches_java),
 		cmocka_unit_test(test_coordinated_omission_matches_java),
 		cmocka_unit_test(test_add_across_layouts),
 		cmocka_unit_test(test_reset_copy_equals),
