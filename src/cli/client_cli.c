@@ -89,15 +89,27 @@ int fo_cli_client(struct fo_client *c, const char *cmd, const char *server, cons
 	return rc;
 }
 
-int fo_cli_refused(const char *what, const struct fo_client_resp *resp)
+int fo_cli_refused(const struct fo_client_resp *resp, const char *fmt, ...)
 {
-	struct fo_buf m = FO_BUF_INIT;
+	struct fo_buf what = FO_BUF_INIT, m = FO_BUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	fo_buf_vaddf(&what, fmt, ap);
+	va_end(ap);
 	fo_client_error_message(resp, &m);
-	fprintf(stderr, "fallout: %s: %s\n", what, m.s);
+	fprintf(stderr, "fallout: %s: %s\n", what.s, m.s);
 	if (resp->status == 401)
 		fputs("(the server does not accept the token: sign in again with 'fallout login')\n", stderr);
 	fo_buf_release(&m);
+	fo_buf_release(&what);
 	return FO_EXIT_FAILED;
+}
+
+void fo_cli_print_body(const struct fo_client_resp *resp)
+{
+	fwrite(resp->body.s, 1, resp->body.len, stdout);
+	if (resp->body.len && resp->body.s[resp->body.len - 1] != '\n')
+		putchar('\n');
 }
 
 int fo_cli_unreachable(const struct fo_err *err)

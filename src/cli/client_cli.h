@@ -21,6 +21,17 @@ struct fo_cli_opt {
 	bool *flag;          /* set when the option is present */
 };
 
+/* The options every subcommand of a client command takes (values borrowed from argv). */
+struct fo_cli_common {
+	const char *server, *token, *owner;
+};
+/* Their entries of an option table, for c (a struct fo_cli_common). */
+#define FO_CLI_COMMON_OPTS(c)                                                                  \
+	{"--server", NULL, &(c).server, NULL}, {"--token", NULL, &(c).token, NULL},            \
+	{                                                                                      \
+		"--owner", NULL, &(c).owner, NULL                                              \
+	}
+
 /*
  * Parses argv[1..argc) (argv[0] is the subcommand) against opts; other arguments go to
  * pos (at most maxpos, count in *npos). "--" ends the options. Returns 0, or prints a
@@ -36,11 +47,14 @@ int fo_cli_parse(const char *cmd, int argc, char **argv, const struct fo_cli_opt
  */
 int fo_cli_client(struct fo_client *c, const char *cmd, const char *server, const char *token);
 
-/* Prints "fallout: WHAT: <the server's message>" (with a hint to sign in again on 401)
- * and returns FO_EXIT_FAILED. */
-int fo_cli_refused(const char *what, const struct fo_client_resp *resp);
+/* Prints "fallout: WHAT: <the server's message>", WHAT formatted from fmt (printf), with a
+ * hint to sign in again on 401, and returns FO_EXIT_FAILED. Borrows resp. */
+int fo_cli_refused(const struct fo_client_resp *resp, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints "fallout: <err's message>" and returns FO_EXIT_FAILED. */
 int fo_cli_unreachable(const struct fo_err *err);
+/* Writes resp's body to stdout as it came (--json), ending it with a newline if it has
+ * none. Borrows resp. */
+void fo_cli_print_body(const struct fo_client_resp *resp);
 /* Returns resp's body parsed as JSON (owned: json_decref), or NULL. */
 json_t *fo_cli_json(const struct fo_client_resp *resp);
 /* Writes an ISO-8601 time as "2026-11-30 10:07:40" into out (size n); "-" for NULL. */

@@ -9,7 +9,6 @@
 #include "util/common.h"
 
 #include <dirent.h>
-#include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -135,20 +134,6 @@ static bool non_empty_dir(const char *path, bool *is_file)
 	return any;
 }
 
-/* The test's name: the file name without its folder and .yaml/.yml. */
-static char *test_name_of(const char *path)
-{
-	char *copy = fo_strdup(path);
-	char *base = fo_strdup(basename(copy));
-	fo_free(copy);
-	size_t n = strlen(base);
-	if (n > 5 && strcmp(base + n - 5, ".yaml") == 0)
-		base[n - 5] = '\0';
-	else if (n > 4 && strcmp(base + n - 4, ".yml") == 0)
-		base[n - 4] = '\0';
-	return base;
-}
-
 static void summary(const struct fo_run *r, enum fo_run_state final, double secs)
 {
 	fprintf(stderr, "fallout: %s in %.2fs (test run %s)\n", fo_run_state_name(final), secs, fo_run_id(r));
@@ -186,7 +171,7 @@ int fo_cmd_exec(int argc, char **argv)
 		fo_cli_def_args_release(&args);
 		return FO_EXIT_USAGE;
 	}
-	char *name = args.test_name ? fo_strdup(args.test_name) : test_name_of(args.file);
+	char *name = args.test_name ? fo_strdup(args.test_name) : fo_def_name_of(args.file);
 	char id[37];
 	if (args.run_id)
 		snprintf(id, sizeof(id), "%s", args.run_id);

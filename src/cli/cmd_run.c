@@ -37,16 +37,6 @@
 #define POLL_NS 500000000L
 #define MAX_PARAMS 1024
 
-/* The options every subcommand takes. */
-struct common {
-	const char *server, *token, *owner;
-};
-#define COMMON_OPTS(c)                                                                  \
-	{"--server", NULL, &(c).server, NULL}, {"--token", NULL, &(c).token, NULL},     \
-	{                                                                               \
-		"--owner", NULL, &(c).owner, NULL                                       \
-	}
-
 static const char *sget(const json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
@@ -94,12 +84,9 @@ static int get_run(struct fo_client *cl, const char *id, json_t **run, bool quie
 	if (fo_client_json(cl, "GET", path.s, NULL, &resp, &err)) {
 		rc = quiet ? FO_EXIT_FAILED : fo_cli_unreachable(&err);
 	} else if (resp.status != 200) {
-		struct fo_buf what = FO_BUF_INIT;
-		fo_buf_addf(&what, "cannot find run '%s'", id);
-		rc = quiet ? FO_EXIT_FAILED : fo_cli_refused(what.s, &resp);
+		rc = quiet ? FO_EXIT_FAILED : fo_cli_refused(&resp, "cannot find run '%s'", id);
 		if (resp.status == 404)
 			rc = FO_EXIT_USAGE;
-		fo_buf_release(&what);
 	} else if ((*run = fo_cli_json(&resp)), !json_is_object(*run)) {
 		/* not json_is_object(*run = ...): the macro evaluates its argument twice */
 		json_decref(*run);
@@ -127,7 +114,7 @@ static long abort_run(struct fo_client *cl, const json_t *run)
 	} else {
 		status = resp.status;
 		if (status != 200 && status != 304)
-			fo_cli_refused("cannot abort the run", &resp);
+			fo_cli_refused(&resp, "cannot abort the run");
 	}
 	fo_client_resp_release(&resp);
 	fo_buf_release(&path);
@@ -435,11 +422,11 @@ static int parse_wait_opts(struct wait_opts *wo, const char *timeout)
 
 static int start(int argc, char **argv)
 {
-	struct common c = {0};
+	struct fo_cli_common c = {0};
 	const char *params_file = NULL, *timeout = NULL, *junit = NULL;
 	bool wait = false, follow = false;
 	const struct fo_cli_opt opts[] = {
-		COMMON_OPTS(c),
+		FO_CLI_COMMON_OPTS(c),
 		{"--params", NULL, &params_file, NULL},
 		{"--timeout", NULL, &timeout, NULL},
 		{"--junit", NULL, &junit, NULL},
@@ -517,10 +504,7 @@ static int start(int argc, char **argv)
 		fo_cli_unreachable(&err);
 		rc = FO_EXIT_USAGE;
 	} else if (resp.status / 100 != 2) {
-		struct fo_buf what = FO_BUF_INIT;
-		fo_buf_addf(&what, "cannot start a run of '%s'", test);
-		fo_cli_refused(what.s, &resp);
-		fo_buf_release(&what);
+		fo_cli_refused(&resp, "cannot start a run of '%s'", test);
 		rc = FO_EXIT_USAGE;
 	} else if (!*sget(run = fo_cli_json(&resp), "testRunId")) {
 		fprintf(stderr, "fallout: the server queued a run of '%s' but did not say which\n", test);
@@ -545,11 +529,11 @@ static int start(int argc, char **argv)
 
 static int wait_cmd(int argc, char **argv)
 {
-	struct common c = {0};
+	struct fo_cli_common c = {0};
 	const char *timeout = NULL, *junit = NULL;
 	bool follow = false;
 	const struct fo_cli_opt opts[] = {
-		COMMON_OPTS(c),
+		FO_CLI_COMMON_OPTS(c),
 		{"--timeout", NULL, &timeout, NULL},
 		{"--junit", NULL, &junit, NULL},
 		{"--follow", NULL, NULL, &follow},
@@ -578,8 +562,8 @@ static int wait_cmd(int argc, char **argv)
 static int one_run(int argc, char **argv, const char *sub, bool *as_json, struct fo_client *cl, json_t **run,
 		   const char **extra, const char **output, const char **zip)
 {
-	struct common c = {0};
-	struct fo_cli_opt opts[8] = {COMMON_OPTS(c)};
+	struct fo_cli_common c = {0};
+	struct fo_cli_opt opts[8] = {FO_CLI_COMMON_OPTS(c)};
 	size_t n = 3;
 	if (as_json)
 		opts[n++] = (struct fo_cli_opt){"--json", NULL, NULL, as_json};
@@ -664,10 +648,10 @@ static int show(int argc, char **argv)
 
 static int list(int argc, char **argv)
 {
-	struct common c = {0};
+	struct fo_cli_common c = {0};
 	const char *limit = NULL;
 	bool as_json = false;
-	const struct fo_cli_opt opts[] = {COMMON_OPTS(c), {"--limit", "-n", &limit, NULL},
+	const struct fo_cli_opt opts[] = {FO_CLI_COMMON_OPTS(c), {"--limit", "-n", &limit, NULL},
 					  {"--json", NULL, NULL, &as_json}};
 	const char *pos[1] = {NULL};
 	size_t npos;
@@ -716,11 +700,9 @@ static int list(int argc, char **argv)
 	if (fo_client_json(&cl, "GET", path.s, NULL, &resp, &err)) {
 		rc = fo_cli_unreachable(&err);
 	} else if (resp.status != 200) {
-		rc = fo_cli_refused("cannot list the runs", &resp);
+		rc = fo_cli_refused(&resp, "cannot list the runs");
 	} else if (as_json) {
-		fwrite(resp.body.s, 1, resp.body.len, stdout);
-		if (resp.body.len && resp.body.s[resp.body.len - 1] != '\n')
-			putchar('\n');
+		fo_cli_print_body(&resp);
 	} else {
 		json_t *j = fo_cli_json(&resp);
 		json_t *arr = json_is_array(j) ? j : json_object_get(j, "runs");
@@ -760,7 +742,7 @@ static int download(struct fo_client *cl, const char *path, FILE *out, const cha
 	if (fo_client_request(cl, &rq, &resp, &err))
 		rc = fo_cli_unreachable(&err);
 	else if (resp.status != 200)
-		rc = fo_cli_refused(what, &resp);
+		rc = fo_cli_refused(&resp, "%s", what);
 	else if (ferror(out)) {
 		fprintf(stderr, "fallout: %s: cannot write what came: %s\n", what, strerror(errno));
 		rc = FO_EXIT_FAILED;
@@ -883,7 +865,7 @@ static int artifacts(int argc, char **argv)
 	if (fo_client_json(&cl, "GET", url.s, NULL, &resp, &err)) {
 		rc = fo_cli_unreachable(&err);
 	} else if (resp.status != 200) {
-		rc = fo_cli_refused("cannot list the artifacts", &resp);
+		rc = fo_cli_refused(&resp, "cannot list the artifacts");
 	} else if ((list = fo_cli_json(&resp)), !json_is_object(list)) {
 		fprintf(stderr, "fallout: the server's list of artifacts is not a JSON object\n");
 		rc = FO_EXIT_FAILED;

@@ -6,38 +6,13 @@
  */
 #include "util/common.h"
 
-#include <libgen.h>
-
 #include "cli/cli.h"
 #include "cli/client_cli.h"
 #include "client/client.h"
+#include "spec/definition.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
-
-/* The options every subcommand takes. */
-struct common {
-	const char *server, *token, *owner;
-};
-#define COMMON_OPTS(c)                                                                  \
-	{"--server", NULL, &(c).server, NULL}, {"--token", NULL, &(c).token, NULL},     \
-	{                                                                               \
-		"--owner", NULL, &(c).owner, NULL                                       \
-	}
-
-/* The test's name from its file: the base name without .yaml or .yml. Owned. */
-static char *name_of(const char *path)
-{
-	char *copy = fo_strdup(path);
-	char *base = fo_strdup(basename(copy));
-	fo_free(copy);
-	size_t n = strlen(base);
-	if (n > 5 && strcmp(base + n - 5, ".yaml") == 0)
-		base[n - 5] = '\0';
-	else if (n > 4 && strcmp(base + n - 4, ".yml") == 0)
-		base[n - 4] = '\0';
-	return base;
-}
 
 /* "/tests/NAME/api" or "/tests/OWNER/NAME/api" (+ suffix). */
 static void test_path(struct fo_buf *b, const char *owner, const char *name, const char *suffix)
@@ -81,9 +56,9 @@ static void print_invalid(const char *file, const struct fo_client_resp *resp)
 
 static int push(int argc, char **argv)
 {
-	struct common c = {0};
+	struct fo_cli_common c = {0};
 	const char *name = NULL;
-	const struct fo_cli_opt opts[] = {COMMON_OPTS(c), {"--name", NULL, &name, NULL}};
+	const struct fo_cli_opt opts[] = {FO_CLI_COMMON_OPTS(c), {"--name", NULL, &name, NULL}};
 	const char *pos[1];
 	size_t npos;
 	if (fo_cli_parse("test", argc, argv, opts, FO_ARRAY_LEN(opts), pos, 1, &npos))
@@ -102,7 +77,7 @@ static int push(int argc, char **argv)
 		fo_buf_release(&text);
 		return FO_EXIT_USAGE;
 	}
-	char *tname = name ? fo_strdup(name) : name_of(file);
+	char *tname = name ? fo_strdup(name) : fo_def_name_of(file);
 	struct fo_buf path = FO_BUF_INIT;
 	test_path(&path, c.owner, tname, "/api");
 	struct fo_client_req rq = {
@@ -127,10 +102,7 @@ static int push(int argc, char **argv)
 		print_invalid(file, &resp);
 		rc = FO_EXIT_USAGE;
 	} else if (resp.status / 100 != 2) {
-		struct fo_buf what = FO_BUF_INIT;
-		fo_buf_addf(&what, "cannot push '%s'", tname);
-		rc = fo_cli_refused(what.s, &resp);
-		fo_buf_release(&what);
+		rc = fo_cli_refused(&resp, "cannot push '%s'", tname);
 	} else {
 		json_t *j = fo_cli_json(&resp);
 		json_t *v = json_object_get(j, "version");
@@ -152,9 +124,9 @@ out:
 
 static int list(int argc, char **argv)
 {
-	struct common c = {0};
+	struct fo_cli_common c = {0};
 	bool as_json = false;
-	const struct fo_cli_opt opts[] = {COMMON_OPTS(c), {"--json", NULL, NULL, &as_json}};
+	const struct fo_cli_opt opts[] = {FO_CLI_COMMON_OPTS(c), {"--json", NULL, NULL, &as_json}};
 	const char *pos[1];
 	size_t npos;
 	if (fo_cli_parse("test", argc, argv, opts, FO_ARRAY_LEN(opts), pos, 0, &npos))
@@ -176,11 +148,9 @@ static int list(int argc, char **argv)
 	if (fo_client_json(&cl, "GET", path.s, NULL, &resp, &err)) {
 		rc = fo_cli_unreachable(&err);
 	} else if (resp.status != 200) {
-		rc = fo_cli_refused("cannot list the tests", &resp);
+		rc = fo_cli_refused(&resp, "cannot list the tests");
 	} else if (as_json) {
-		fwrite(resp.body.s, 1, resp.body.len, stdout);
-		if (resp.body.len && resp.body.s[resp.body.len - 1] != '\n')
-			putchar('\n');
+		fo_cli_print_body(&resp);
 	} else {
 		json_t *j = fo_cli_json(&resp);
 		json_t *arr = json_is_array(j) ? j : json_object_get(j, "tests");
@@ -211,8 +181,8 @@ static int list(int argc, char **argv)
 
 static int show(int argc, char **argv)
 {
-	struct common c = {0};
-	const struct fo_cli_opt opts[] = {COMMON_OPTS(c)};
+	struct fo_cli_common c = {0};
+	const struct fo_cli_opt opts[] = {FO_CLI_COMMON_OPTS(c)};
 	const char *pos[1];
 	size_t npos;
 	if (fo_cli_parse("test", argc, argv, opts, FO_ARRAY_LEN(opts), pos, 1, &npos))
@@ -230,10 +200,7 @@ static int show(int argc, char **argv)
 	if (fo_client_json(&cl, "GET", path.s, NULL, &resp, &err)) {
 		rc = fo_cli_unreachable(&err);
 	} else if (resp.status != 200) {
-		struct fo_buf what = FO_BUF_INIT;
-		fo_buf_addf(&what, "cannot show '%s'", pos[0]);
-		rc = fo_cli_refused(what.s, &resp);
-		fo_buf_release(&what);
+		rc = fo_cli_refused(&resp, "cannot show '%s'", pos[0]);
 	} else {
 		json_t *j = fo_cli_json(&resp);
 		const char *def = json_string_value(json_object_get(j, "definition"));
@@ -255,9 +222,9 @@ static int show(int argc, char **argv)
 
 static int rm(int argc, char **argv)
 {
-	struct common c = {0};
+	struct fo_cli_common c = {0};
 	bool forever = false;
-	const struct fo_cli_opt opts[] = {COMMON_OPTS(c), {"--forever", NULL, NULL, &forever}};
+	const struct fo_cli_opt opts[] = {FO_CLI_COMMON_OPTS(c), {"--forever", NULL, NULL, &forever}};
 	const char *pos[1];
 	size_t npos;
 	if (fo_cli_parse("test", argc, argv, opts, FO_ARRAY_LEN(opts), pos, 1, &npos))
@@ -275,10 +242,7 @@ static int rm(int argc, char **argv)
 	if (fo_client_json(&cl, "DELETE", path.s, NULL, &resp, &err)) {
 		rc = fo_cli_unreachable(&err);
 	} else if (resp.status / 100 != 2) {
-		struct fo_buf what = FO_BUF_INIT;
-		fo_buf_addf(&what, "cannot delete '%s'", pos[0]);
-		rc = fo_cli_refused(what.s, &resp);
-		fo_buf_release(&what);
+		rc = fo_cli_refused(&resp, "cannot delete '%s'", pos[0]);
 	} else if (forever) {
 		printf("deleted %s for ever, with its runs\n", pos[0]);
 	} else {

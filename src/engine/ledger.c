@@ -941,24 +941,6 @@ static void note(struct undo *u, const char *fmt, ...)
 	fo_buf_release(&b);
 }
 
-/* True if pid has ended but was not reaped (a run's fallout process whose parent died where
- * nothing reaps orphans): its run is dead, though its pid and start time still match. */
-static bool is_zombie(pid_t pid)
-{
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	const char *paren = strrchr(buf, ')');
-	return paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
-}
-
 /* Is the recorded group still ours to kill (and alive)? */
 static bool ours_and_alive(const struct entry *e)
 {
@@ -1353,8 +1335,7 @@ int fo_ledger_cleanup_with(bool dry_run, fo_cleanup_note_fn note_fn, void *ctx, 
 			fo_err_set(err, FO_EIO, "cannot read '%s'", path.s);
 			continue;
 		}
-		uint64_t now = fo_proc_start_time(pid);
-		if (now != 0 && now == start && !is_zombie(pid)) {
+		if (fo_proc_alive(pid, start)) {
 			rep->skipped++;
 			if (note_fn) {
 				struct fo_buf b = FO_BUF_INIT;

@@ -128,6 +128,22 @@ int fo_api_artifact_list(struct fo_req *rq)
 	return 0;
 }
 
+/* The {path*} parameter when it names a possible artifact of the run the request names,
+ * with the run's record in *rec and its folder in *dir; else NULL and the response set
+ * (404 for a refused path, as for a missing one). */
+static const char *artifact_param(struct fo_req *rq, struct fo_run_rec *rec, const char **dir)
+{
+	*dir = run_folder(rq, rec);
+	if (!*dir)
+		return NULL;
+	const char *path = fo_req_param(rq, "path");
+	if (!path || !fo_artifact_path_ok(path, strlen(path))) {
+		fo_resp_error(rq, 404, "no artifact '%s'", path ? path : "");
+		return NULL;
+	}
+	return path;
+}
+
 /* ---- one artifact ---- */
 
 /* A gzipped artifact inflated while it is sent. */
@@ -150,14 +166,9 @@ static void gunzip_free(void *ctx)
 int fo_api_artifact_get(struct fo_req *rq)
 {
 	struct fo_run_rec rec;
-	const char *dir = run_folder(rq, &rec);
-	if (!dir)
+	const char *dir, *path = artifact_param(rq, &rec, &dir);
+	if (!path)
 		return 0;
-	const char *path = fo_req_param(rq, "path");
-	if (!path || !fo_artifact_path_ok(path, strlen(path))) {
-		fo_resp_error(rq, 404, "no artifact '%s'", path ? path : "");
-		return 0;
-	}
 	int root = fo_artifact_root_open(dir);
 	if (root < 0) {
 		fo_resp_error(rq, 404, "no artifact '%s'", path);
@@ -334,14 +345,9 @@ static void live_free(void *ctx)
 int fo_api_artifact_live(struct fo_req *rq)
 {
 	struct fo_run_rec rec;
-	const char *dir = run_folder(rq, &rec);
-	if (!dir)
+	const char *dir, *path = artifact_param(rq, &rec, &dir);
+	if (!path)
 		return 0;
-	const char *path = fo_req_param(rq, "path");
-	if (!path || !fo_artifact_path_ok(path, strlen(path))) {
-		fo_resp_error(rq, 404, "no artifact '%s'", path ? path : "");
-		return 0;
-	}
 	uint64_t offset = 0;
 	const char *q = fo_req_query(rq, "offset");
 	if (q) {

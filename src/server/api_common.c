@@ -199,76 +199,30 @@ void fo_api_run_json(struct fo_req *rq, struct fo_buf *b, const struct fo_run_re
 	fo_buf_addf(b, ", \"keepForever\": %s, \"resources\": ", r->keep_forever ? "true" : "false");
 	add_raw(b, r->resources, "{}");
 	fo_buf_addf(b, ", \"testVersion\": %lld, \"links\": {", (long long)r->test_version);
-	/* Test names and run ids need no escaping in JSON; emails might. */
+	/* Each link is URL PREFIX OWNER/TEST SEP ID SUFFIX. Test names and run ids need no
+	 * escaping in JSON; emails might. */
+	static const struct {
+		const char *key, *prefix, *sep, *suffix;
+	} links[] = {
+		{"self", "/tests/", "/runs/", "/api"},
+		{"definition", "/tests/", "/runs/", "/definition"},
+		{"artifacts", "/tests/ui/", "/", "/artifacts/"},
+		{"archive", "/tests/ui/", "/", "/artifactsArchive"},
+		{"live", "/live/artifacts/", "/", "/"},
+	};
 	struct fo_buf t = FO_BUF_INIT;
-	fo_buf_addf(&t, "%s/tests/%s/%s/runs/%s/api", url, owner, test, id);
-	fo_buf_adds(b, "\"self\": ");
-	add_str(b, t.s);
-	fo_buf_clear(&t);
-	fo_buf_addf(&t, "%s/tests/%s/%s/runs/%s/definition", url, owner, test, id);
-	fo_buf_adds(b, ", \"definition\": ");
-	add_str(b, t.s);
-	fo_buf_clear(&t);
-	fo_buf_addf(&t, "%s/tests/ui/%s/%s/%s/artifacts/", url, owner, test, id);
-	fo_buf_adds(b, ", \"artifacts\": ");
-	add_str(b, t.s);
-	fo_buf_clear(&t);
-	fo_buf_addf(&t, "%s/tests/ui/%s/%s/%s/artifactsArchive", url, owner, test, id);
-	fo_buf_adds(b, ", \"archive\": ");
-	add_str(b, t.s);
-	fo_buf_clear(&t);
-	fo_buf_addf(&t, "%s/live/artifacts/%s/%s/%s/", url, owner, test, id);
-	fo_buf_adds(b, ", \"live\": ");
-	add_str(b, t.s);
+	for (size_t i = 0; i < FO_ARRAY_LEN(links); i++) {
+		fo_buf_clear(&t);
+		fo_buf_addf(&t, "%s%s%s/%s%s%s%s", url, links[i].prefix, owner, test, links[i].sep, id, links[i].suffix);
+		fo_buf_addf(b, "%s\"%s\": ", i ? ", " : "", links[i].key);
+		add_str(b, t.s);
+	}
 	fo_buf_release(&t);
 	fo_buf_adds(b, "}}");
 	fo__api_redact(rq, r->owner, b, start, true);
 }
 
 /* ---- a run's definition as shown ---- */
-
-struct chunk {
-	const char *text;
-	size_t len;
-};
-
-/* True when the line [s, e) separates documents: '---' then only blanks or a comment (the
- * loader's rule, spec/source.c). */
-static bool is_separator(const char *s, const char *e)
-{
-	if (e - s < 3 || memcmp(s, "---", 3) != 0)
-		return false;
-	for (const char *p = s + 3; p < e; p++) {
-		if (*p == '#')
-			return p > s + 3 && (p[-1] == ' ' || p[-1] == '\t');
-		if (*p != ' ' && *p != '\t' && *p != '\r')
-			return false;
-	}
-	return true;
-}
-
-/* Finds the first (defaults) and last (definition) documents; returns how many there are. */
-static size_t split_documents(const char *text, size_t len, struct chunk *first, struct chunk *last)
-{
-	size_t count = 1;
-	const char *start = text, *end = text + len, *p = text;
-	*first = (struct chunk){.text = text, .len = len};
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		if (is_separator(p, le)) {
-			if (count == 1)
-				first->len = (size_t)(p - start);
-			count++;
-			start = nl ? nl + 1 : end;
-		}
-		p = nl ? nl + 1 : end;
-	}
-	*last = (struct chunk){.text = start, .len = (size_t)(end - start)};
-	if (count == 1)
-		*first = *last;
-	return count;
-}
 
 /* True when s can be written as a plain YAML scalar and reads back as the same string. */
 static bool plain_safe(struct fo_arena *a, const char *s, bool key)
@@ -295,7 +249,7 @@ static void add_yaml_value(struct fo_arena *a, struct fo_buf *b, json_t *v)
 }
 
 /* The defaults document's entries as a JSON object (new reference), or NULL. */
-static json_t *defaults_json(const struct chunk *c)
+static json_t *defaults_json(const struct fo_def_doc *c)
 {
 	struct fo_arena *a = fo_arena_new();
 	struct fo_diags d = FO_DIAGS_INIT;
@@ -320,8 +274,8 @@ static json_t *defaults_json(const struct chunk *c)
 const char *fo_api_run_definition_text(struct fo_arena *a, const struct fo_run_rec *r)
 {
 	const char *text = r->definition ? r->definition : "";
-	struct chunk first, last;
-	size_t ndocs = split_documents(text, strlen(text), &first, &last);
+	struct fo_def_doc first, last;
+	size_t ndocs = fo_def_split_documents(text, strlen(text), &first, &last);
 
 	/* The merged parameters: the defaults, overridden by the run's own. */
 	json_t *merged = ndocs > 1 ? defaults_json(&first) : NULL;

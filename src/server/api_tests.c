@@ -206,6 +206,29 @@ int fo_api_test_yaml(struct fo_req *rq)
 	return 0;
 }
 
+/* Stores t, a test new to its owner (t->owner and t->name set), and answers 201 with it
+ * as stored and its Location; 409 when the owner has a test of that name, 500 when the
+ * store fails. Returns 0 (the response is set either way). */
+static int save_new_test(struct fo_req *rq, struct fo_test_rec *t)
+{
+	struct fo_err err = {0};
+	int rc = fo_store_test_put(rq->srv->store, rq->a, t, true, &err);
+	if (rc == FO_EEXISTS) {
+		fo_resp_error(rq, 409, "test '%s' of %s already exists", t->name, t->owner);
+		return 0;
+	}
+	if (rc) {
+		fo_resp_error(rq, 500, "cannot save test '%s': %s", t->name, err.code ? err.msg : fo_strerror(rc));
+		return 0;
+	}
+	struct fo_test_rec saved;
+	if (fo_store_test_get(rq->srv->store, rq->a, t->owner, t->name, false, &saved) == 0)
+		*t = saved;
+	send_test(rq, 201, t);
+	fo__api_location(rq, "/tests/%s/%s/api", t->owner, t->name);
+	return 0;
+}
+
 int fo_api_test_create(struct fo_req *rq)
 {
 	const char *name = fo_req_param(rq, "name");
@@ -228,22 +251,7 @@ int fo_api_test_create(struct fo_req *rq)
 		.name = name,
 		.definition = fo_arena_strndup(rq->a, rq->body.s, rq->body.len),
 	};
-	struct fo_err err = {0};
-	rc = fo_store_test_put(rq->srv->store, rq->a, &t, true, &err);
-	if (rc == FO_EEXISTS) {
-		fo_resp_error(rq, 409, "test '%s' of %s already exists", name, t.owner);
-		return 0;
-	}
-	if (rc) {
-		fo_resp_error(rq, 500, "cannot save test '%s': %s", name, err.code ? err.msg : fo_strerror(rc));
-		return 0;
-	}
-	struct fo_test_rec saved;
-	if (fo_store_test_get(rq->srv->store, rq->a, t.owner, name, false, &saved) == 0)
-		t = saved;
-	send_test(rq, 201, &t);
-	fo__api_location(rq, "/tests/%s/%s/api", t.owner, name);
-	return 0;
+	return save_new_test(rq, &t);
 }
 
 int fo_api_test_replace(struct fo_req *rq)
@@ -405,22 +413,7 @@ int fo_api_test_clone(struct fo_req *rq)
 		.tags = src.tags,
 		.ntags = src.ntags,
 	};
-	struct fo_err err = {0};
-	int rc = fo_store_test_put(rq->srv->store, rq->a, &t, true, &err);
-	if (rc == FO_EEXISTS) {
-		fo_resp_error(rq, 409, "test '%s' of %s already exists", name, t.owner);
-		return 0;
-	}
-	if (rc) {
-		fo_resp_error(rq, 500, "cannot save test '%s': %s", name, err.code ? err.msg : fo_strerror(rc));
-		return 0;
-	}
-	struct fo_test_rec saved;
-	if (fo_store_test_get(rq->srv->store, rq->a, t.owner, name, false, &saved) == 0)
-		t = saved;
-	send_test(rq, 201, &t);
-	fo__api_location(rq, "/tests/%s/%s/api", t.owner, name);
-	return 0;
+	return save_new_test(rq, &t);
 }
 
 int fo_api_test_versions(struct fo_req *rq)

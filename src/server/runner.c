@@ -195,28 +195,6 @@ void fo__artifacts_json(const char *dir, struct fo_buf *out, int64_t *bytes)
 	*bytes = ac.bytes;
 }
 
-/* ---- processes ---- */
-
-/* True if process pid still runs and started at start (a zombie has ended: a run process
- * whose server died may stay one when nothing reaps orphans). */
-static bool process_alive(pid_t pid, uint64_t start)
-{
-	if (pid <= 0 || start == 0 || fo_proc_start_time(pid) != start)
-		return false;
-	char path[64], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	const char *paren = strrchr(buf, ')');
-	return !(paren && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X'));
-}
-
 /* ---- run entries ---- */
 
 const char *fo__queue_run_dir(struct fo_queue *q, struct fo_arena *a, const char *owner, const char *test,
@@ -284,20 +262,6 @@ static struct fo__qrun *qrun_new(struct fo_queue *q, const struct fo_run_rec *re
 		r->needs[i] = (struct fo__qneed){fo_strdup(needs[i].provisioner), needs[i].nodes};
 	fo_arena_free(a);
 	return r;
-}
-
-static int pidfd_open_(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd >= 0)
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
-	return fd;
-#else
-	FO_UNUSED(pid);
-	errno = ENOSYS;
-	return -1;
-#endif
 }
 
 /* Adds r to the watched runs (q->lock held). */
@@ -444,7 +408,7 @@ int fo__queue_spawn(struct fo_queue *q, const struct fo_run_rec *rec0, struct fo
 	struct fo__qrun *r = qrun_new(q, &rec);
 	r->pid = pid;
 	r->pid_start = fo_proc_start_time(pid);
-	r->pidfd = pidfd_open_(pid);
+	r->pidfd = fo_proc_pidfd(pid);
 	r->child = true;
 	fo_free(r->state);
 	r->state = fo_strdup("PREPARING_RUN");
@@ -721,13 +685,13 @@ static bool ended(struct fo__qrun *r, bool pidfd_ready, int *status)
 			return true;
 		if (w < 0 && errno == ECHILD) {
 			*status = -1; /* reaped by someone else */
-			return pidfd_ready || !process_alive(r->pid, r->pid_start);
+			return pidfd_ready || !fo_proc_alive(r->pid, r->pid_start);
 		}
 		return false;
 	}
 	if (pidfd_ready)
 		return true;
-	return !process_alive(r->pid, r->pid_start);
+	return !fo_proc_alive(r->pid, r->pid_start);
 }
 
 void *fo__queue_watcher(void *arg)
@@ -888,8 +852,8 @@ void fo__queue_recover(struct fo_queue *q)
 		struct fo__qrun *r = qrun_new(q, rec);
 		r->pid = (pid_t)rec->pid;
 		r->pid_start = (uint64_t)rec->pid_start;
-		if (process_alive(r->pid, r->pid_start)) {
-			r->pidfd = pidfd_open_(r->pid);
+		if (fo_proc_alive(r->pid, r->pid_start)) {
+			r->pidfd = fo_proc_pidfd(r->pid);
 			r->child = false;
 			fprintf(stderr, "fallout serve: recovery: run %s (%s) still runs as process %d: re-adopted\n",
 				rec->run_id, rec->state, (int)rec->pid);

@@ -107,6 +107,25 @@ int fo_def_load_text(const char *name, const char *text, size_t len, const struc
 		     struct fo_def **out, struct fo_diags *d);
 void fo_def_free(struct fo_def *def);
 
+/* One `---`-separated document of a definition file (text borrowed from the file's). */
+struct fo_def_doc {
+	const char *text;
+	size_t len;
+	int line; /* 1-based line of its first character in the file */
+};
+
+/*
+ * Splits the definition file text [text, text + len) at its separators (a line of '---'
+ * then only blanks or a comment): *first is the first document (the defaults), *last the
+ * last one (the definition); with a single document both are the whole text. Returns how
+ * many documents there are. Borrows text.
+ */
+size_t fo_def_split_documents(const char *text, size_t len, struct fo_def_doc *first, struct fo_def_doc *last);
+
+/* A test's name from its definition file's path: the base name without .yaml or .yml.
+ * Returns it owned (fo_free). */
+char *fo_def_name_of(const char *path);
+
 /* Returns the group called name (ignoring case), or NULL. */
 const struct fo_group *fo_def_group(const struct fo_def *def, const char *name);
 /* Returns the first group playing role, or NULL. */

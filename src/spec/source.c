@@ -6,6 +6,7 @@
 #include "util/common.h"
 
 #include <ctype.h>
+#include <libgen.h>
 
 #include "spec/definition.h"
 #include "spec/mustache.h"
@@ -99,12 +100,6 @@ int fo_params_add_file(struct fo_arena *a, struct fo_ynode **params, const char 
 
 /* ---- documents ---- */
 
-struct chunk {
-	const char *text;
-	size_t len;
-	int line; /* 1-based line of its first character in the file */
-};
-
 /* True when the line [s, e) is a document separator: '---' then only spaces or a comment. */
 static bool is_separator(const char *s, const char *e)
 {
@@ -119,13 +114,12 @@ static bool is_separator(const char *s, const char *e)
 	return true;
 }
 
-/* Finds the first and last documents. Returns how many there are. */
-static size_t split_documents(const char *text, size_t len, struct chunk *first, struct chunk *last)
+size_t fo_def_split_documents(const char *text, size_t len, struct fo_def_doc *first, struct fo_def_doc *last)
 {
 	size_t count = 1;
 	const char *start = text, *end = text + len;
 	int line = 1, start_line = 1;
-	*first = (struct chunk){.text = text, .len = len, .line = 1};
+	*first = (struct fo_def_doc){.text = text, .len = len, .line = 1};
 	const char *p = text;
 	while (p < end) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -141,10 +135,23 @@ static size_t split_documents(const char *text, size_t len, struct chunk *first,
 		line++;
 		p = nl ? nl + 1 : end;
 	}
-	*last = (struct chunk){.text = start, .len = (size_t)(end - start), .line = start_line};
+	*last = (struct fo_def_doc){.text = start, .len = (size_t)(end - start), .line = start_line};
 	if (count == 1)
 		*first = *last;
 	return count;
+}
+
+char *fo_def_name_of(const char *path)
+{
+	char *copy = fo_strdup(path);
+	char *base = fo_strdup(basename(copy));
+	fo_free(copy);
+	size_t n = strlen(base);
+	if (n > 5 && strcmp(base + n - 5, ".yaml") == 0)
+		base[n - 5] = '\0';
+	else if (n > 4 && strcmp(base + n - 4, ".yml") == 0)
+		base[n - 4] = '\0';
+	return base;
 }
 
 /* ---- templating ---- */
@@ -186,7 +193,7 @@ static int load_partial(void *ctx, const char *name, const char **text, size_t *
 }
 
 /* Where a missing tag is first used: a best-effort search of the template text. */
-static struct fo_pos find_tag(const struct chunk *c, const char *file, const char *name)
+static struct fo_pos find_tag(const struct fo_def_doc *c, const char *file, const char *name)
 {
 	struct fo_pos pos = {.file = file, .line = c->line, .col = 1};
 	size_t nlen = strlen(name);
@@ -258,8 +265,8 @@ int fo_def_load_text(const char *name, const char *text, size_t len, const struc
 	def->file = fo_arena_strdup(a, name);
 	size_t before = d->errors;
 
-	struct chunk first, last;
-	size_t ndocs = split_documents(text, len, &first, &last);
+	struct fo_def_doc first, last;
+	size_t ndocs = fo_def_split_documents(text, len, &first, &last);
 	struct fo_pos top = {.file = def->file, .line = 1, .col = 1};
 
 	/* The defaults document: a plain map, never templated. */

@@ -157,6 +157,33 @@ uint64_t fo_proc_start_time(pid_t pid)
 	return (uint64_t)v;
 }
 
+bool fo_proc_alive(pid_t pid, uint64_t start)
+{
+	if (pid <= 0 || start == 0)
+		return false;
+	char buf[1024];
+	const char *after = read_stat(pid, buf, sizeof(buf));
+	unsigned long long v;
+	char state = 0;
+	if (!after || !stat_field(after, 22, &v, &state))
+		return false;
+	return (uint64_t)v == start && state != 'Z' && state != 'X';
+}
+
+int fo_proc_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd >= 0)
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+	return fd;
+#else
+	(void)pid;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 /* True if the group pgid has a member that is not a zombie (or exists and is not ours to
  * look at). */
 static bool group_alive(pid_t pgid)
@@ -420,19 +447,6 @@ struct child {
 	struct fo_buf pend;       /* output not yet written to the log (with redact) */
 };
 
-static int pidfd_for(pid_t pid)
-{
-#ifdef SYS_pidfd_open
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd >= 0)
-		fcntl(fd, F_SETFD, FD_CLOEXEC);
-	return fd;
-#else
-	(void)pid;
-	return -1;
-#endif
-}
-
 /* What entering a network namespace takes, prepared in the parent. */
 struct netns_prep {
 	int fd;              /* /run/netns/NAME, or -1 */
@@ -594,7 +608,7 @@ static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct
 		goto out;
 	}
 	c->pid = pid;
-	c->pidfd = pidfd_for(pid);
+	c->pidfd = fo_proc_pidfd(pid);
 	if (capture) {
 		c->out_rd = pipe_fd[0];
 		pipe_fd[0] = -1;

@@ -107,6 +107,14 @@ bool fo_proc_group_alive(pid_t pgid);
 /* The start time of pid (clock ticks since boot, from /proc), to tell a process from a
  * later one with the same pid. Returns 0 if there is no such process. */
 uint64_t fo_proc_start_time(pid_t pid);
+/* True if process pid still runs and is the one that started at start (a value of
+ * fo_proc_start_time): not a later process with the same pid, and not a zombie (ended but
+ * not reaped, as a run process whose parent died may stay where nothing reaps orphans).
+ * False for pid <= 0 or start 0. */
+bool fo_proc_alive(pid_t pid, uint64_t start);
+/* A pidfd for pid (close-on-exec; the caller closes it), or -1 (errno set; ENOSYS where
+ * the kernel or the C library has none). */
+int fo_proc_pidfd(pid_t pid);
 
 /* Monotonic time in nanoseconds. */
 int64_t fo_now_ns(void);

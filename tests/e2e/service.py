@@ -11,6 +11,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 ADMIN = ("admin", "admin@example.com", "admin-password-1")
 
 
@@ -249,3 +251,28 @@ def run_dir(data, run_id):
 def other_processes(server):
     """Processes mentioning the server's data folder, other than the server itself."""
     return [p for p in run_processes(server.data) if p != server.proc.pid]
+
+
+@pytest.fixture
+def serve(fallout_test, tmp_path):
+    """Starts servers in tmp_path (serve(config=..., env=..., name=...)); stops them at the end
+    and kills any run process they left (a test that cares asserts there are none)."""
+    started = []
+
+    def start(config=None, env=None, name="data"):
+        s = Server(fallout_test.path, tmp_path / name, config=config, env=env)
+        started.append(s)
+        return s
+
+    yield start
+    for s in started:
+        if s.proc.poll() is None:
+            s.stop()
+        elif not s.log.closed:
+            s.log.close()
+    for s in started:  # every server is down: whatever still mentions a data folder is a leftover run
+        for pid in run_processes(s.data):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass

@@ -7,17 +7,14 @@ import io
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 import urllib.parse
 import zipfile
 
-import pytest
-
 from conftest import ROOT
-from service import (ADMIN, Server, create_test, create_user, definition, items, other_processes,
-                     run_dir, run_processes, sleep_definition, start_run, wait_run, wait_until)
+from service import (ADMIN, create_test, create_user, definition, items, other_processes, run_dir, run_processes,
+                     serve, sleep_definition, start_run, wait_run, wait_until)  # noqa: F401 (serve: a fixture)
 
 FINAL = ("PASSED", "FAILED", "ABORTED")
 QUEUED = ("CREATED", "WAITING_FOR_RESOURCES")
@@ -31,31 +28,6 @@ def routes_table():
     """(method, path, auth) of every route in src/server/routes.c."""
     text = (ROOT / "src/server/routes.c").read_text()
     return re.findall(r'\{"(GET|POST|PUT|DELETE)", "([^"]+)", \w+, (FO_AUTH_\w+)', text)
-
-
-@pytest.fixture
-def serve(fallout_test, tmp_path):
-    """Starts servers in tmp_path (serve(config=..., env=..., name=...)); stops them at the end
-    and kills any run process they left (a test that cares asserts there are none)."""
-    started = []
-
-    def start(config=None, env=None, name="data"):
-        s = Server(fallout_test.path, tmp_path / name, config=config, env=env)
-        started.append(s)
-        return s
-
-    yield start
-    for s in started:
-        if s.proc.poll() is None:
-            s.stop()
-        elif not s.log.closed:
-            s.log.close()
-    for s in started:  # every server is down: whatever still mentions a data folder is a leftover run
-        for pid in run_processes(s.data):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def assert_no_run_processes(server, timeout=30):

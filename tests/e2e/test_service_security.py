@@ -3,42 +3,15 @@ client sees, and never leaks what it was after (issue 7: path traversal, oversiz
 missing or forged tokens, CSRF, another user's secret, login rate limiting)."""
 import http.client
 import io
-import os
 import re
-import signal
 import urllib.parse
 import zipfile
 
-import pytest
-
 from conftest import ROOT
-from service import (ADMIN, Client, Server, create_test, create_user, definition, items, run_dir, run_processes,
+from service import (ADMIN, Client, create_test, create_user, definition, items, run_dir, serve,  # noqa: F401
                      start_run, wait_run, wait_until)
 
 OUTSIDE = "outside-the-run-folder-91c3e"
-
-
-@pytest.fixture
-def serve(fallout_test, tmp_path):
-    started = []
-
-    def start(config=None, env=None, name="data"):
-        s = Server(fallout_test.path, tmp_path / name, config=config, env=env)
-        started.append(s)
-        return s
-
-    yield start
-    for s in started:
-        if s.proc.poll() is None:
-            s.stop()
-        elif not s.log.closed:
-            s.log.close()
-    for s in started:  # every server is down: whatever still mentions a data folder is a leftover run
-        for pid in run_processes(s.data):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
 
 
 def raw_get(url, path, token, headers=None):
