@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import shlex
 import subprocess
 import time
 import urllib.parse
@@ -679,3 +680,33 @@ def test_documented_config_and_definitions_work(serve, tmp_path):
         create_test(c, f"doc{i}", text)
         rid = start_run(c, f"doc{i}")
         assert wait_run(c, ADMIN[1], f"doc{i}", rid)["state"] == "PASSED", text
+
+
+def test_documented_client_session_works(fallout, serve, tmp_path):
+    """The `bin/fallout ...` lines of the command-line client's example, in order, against
+    a real server: each exits 0 (the login reads its password from stdin here, and files
+    the example writes go to a temporary folder)."""
+    text = (ROOT / "docs/service.md").read_text()
+    section = text[text.index("## The command-line client"):]
+    block = re.search(r"^```console\n(.*?)^```", section, re.M | re.S).group(1)
+    lines = [ln[2:].split("  #")[0].strip() for ln in block.splitlines() if ln.startswith("$ bin/fallout")]
+    assert len(lines) >= 6 and lines[0].startswith("bin/fallout login")
+    s = serve()
+    env = {"FALLOUT_CLIENT_CONFIG": str(tmp_path / "client.json")}
+    run_id = None
+    for line in lines:
+        args = shlex.split(line)[1:]
+        stdin = None
+        if args[0] == "login":
+            args[args.index("--server") + 1] = s.url
+            args[args.index("--email") + 1] = ADMIN[1]
+            args.append("--password-stdin")
+            stdin = ADMIN[2] + "\n"
+        args = [str(tmp_path / "report.xml") if a == "report.xml" else
+                str(tmp_path / "artifacts") if a == "./artifacts" else
+                run_id if a == "RUN" else a for a in args]
+        r = fallout(*args, input=stdin, env=env, cwd=ROOT, timeout=120)
+        assert r.returncode == 0, (line, r.stdout, r.stderr)
+        if args[:2] == ["run", "start"]:
+            run_id = r.stdout.strip().splitlines()[0]
+    assert (tmp_path / "report.xml").is_file() and (tmp_path / "artifacts" / "testrun.json").is_file()
