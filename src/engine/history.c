@@ -124,14 +124,3 @@ const struct fo_op *fo_history_ops(const struct fo_history *h, size_t *n)
 	*n = h->n;
 	return h->ops;
 }
-
-size_t fo_history_count(struct fo_history *h, const char *process)
-{
-	size_t k = 0;
-	pthread_mutex_lock(&h->lock);
-	for (size_t i = 0; i < h->n; i++)
-		if (strcmp(h->ops[i].process, process) == 0)
-			k++;
-	pthread_mutex_unlock(&h->lock);
-	return k;
-}

@@ -35,8 +35,6 @@ void fo_history_emit(struct fo_history *h, const char *process, const char *modu
 		     const char *media_type, const char *value);
 /* The operations so far, in order. Valid until the next emit; read only when no module runs. */
 const struct fo_op *fo_history_ops(const struct fo_history *h, size_t *n);
-/* How many operations process has emitted so far (thread-safe). */
-size_t fo_history_count(struct fo_history *h, const char *process);
 /* "start", "invoke", "ok", "fail", "info", "end", "error". */
 const char *fo_op_type_name(enum fo_op_type t);
 /* Parses a type name (case-insensitive). Returns 0 or FO_ENOTFOUND. */

@@ -1,8 +1,8 @@
 /*
- * ledger.c: the run's ledger (ledger.h): a text file appended (and synced) before anything
- * is started or created, read back to undo it all at teardown, or by `fallout cleanup`
- * after the run was killed. The file is the truth: undoing reads it, never an in-memory
- * copy, so the run itself and a later cleanup take the same path.
+ * ledger.c: the run's ledger (ledger.h): a text file appended (written, not fsynced: see
+ * append) before anything is started or created, read back to undo it all at teardown, or
+ * by `fallout cleanup` after the run was killed. The file is the truth: undoing reads it,
+ * never an in-memory copy, so the run itself and a later cleanup take the same path.
  *
  * Lines (PATH is the rest of the line; paths with a newline are refused):
  *   dir PATH                       proc PID PGID START
@@ -193,30 +193,28 @@ struct fo_ledger {
 	size_t nat_close, at_close_cap;
 };
 
-/* Appends one line and syncs it. */
-static int append(struct fo_ledger *l, const char *line)
+/* Appends one line: "cluster CLUSTER " (when cluster is not NULL), then fmt's text. */
+static int append(struct fo_ledger *l, const char *cluster, const char *fmt, ...) FO_PRINTF(3, 4);
+static int append(struct fo_ledger *l, const char *cluster, const char *fmt, ...)
 {
 	if (!l)
 		return FO_EINVAL;
-	size_t n = strlen(line);
-	int rc = 0;
+	struct fo_buf line = FO_BUF_INIT;
+	if (cluster)
+		fo_buf_addf(&line, "cluster %s ", cluster);
+	va_list ap;
+	va_start(ap, fmt);
+	fo_buf_vaddf(&line, fmt, ap);
+	va_end(ap);
 	pthread_mutex_lock(&l->lock);
-	for (size_t off = 0; off < n;) {
-		ssize_t w = write(l->fd, line + off, n - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			rc = FO_EIO;
-			break;
-		}
-		off += (size_t)w;
-	}
+	int rc = fo_write_all(l->fd, line.s, line.len) ? FO_EIO : 0;
 	/* No fsync: a write() that returned is in the page cache and survives the death of
 	 * this process (kill -9), which is what the ledger is for; a machine that loses power
 	 * loses the processes too. fsync here cost ~20 ms per run. */
 	if (rc)
 		l->failed = true;
 	pthread_mutex_unlock(&l->lock);
+	fo_buf_release(&line);
 	return rc;
 }
 
@@ -312,44 +310,27 @@ int fo_ledger_cluster_dir(struct fo_ledger *l, const char *cluster, const char *
 {
 	if (!valid_path(path) || (cluster && !valid_name(cluster)))
 		return FO_EINVAL;
-	struct fo_buf b = FO_BUF_INIT;
-	if (cluster)
-		fo_buf_addf(&b, "cluster %s ", cluster);
-	fo_buf_addf(&b, "dir %s\n", path);
-	int rc = append(l, b.s);
-	fo_buf_release(&b);
-	return rc;
+	return append(l, cluster, "dir %s\n", path);
 }
 
 int fo_ledger_cluster_proc(struct fo_ledger *l, const char *cluster, pid_t pid, pid_t pgid)
 {
 	if (pid <= 1 || pgid <= 1 || (cluster && !valid_name(cluster)))
 		return FO_EINVAL;
-	struct fo_buf b = FO_BUF_INIT;
-	if (cluster)
-		fo_buf_addf(&b, "cluster %s ", cluster);
-	fo_buf_addf(&b, "proc %d %d %llu\n", (int)pid, (int)pgid, (unsigned long long)fo_proc_start_time(pid));
-	int rc = append(l, b.s);
-	fo_buf_release(&b);
-	return rc;
+	return append(l, cluster, "proc %d %d %llu\n", (int)pid, (int)pgid,
+		      (unsigned long long)fo_proc_start_time(pid));
 }
 
 int fo_ledger_gone_dir(struct fo_ledger *l, const char *path)
 {
 	if (!valid_path(path))
 		return FO_EINVAL;
-	struct fo_buf b = FO_BUF_INIT;
-	fo_buf_addf(&b, "gone dir %s\n", path);
-	int rc = append(l, b.s);
-	fo_buf_release(&b);
-	return rc;
+	return append(l, NULL, "gone dir %s\n", path);
 }
 
 int fo_ledger_gone_proc(struct fo_ledger *l, pid_t pgid)
 {
-	char line[64];
-	snprintf(line, sizeof(line), "gone proc %d\n", (int)pgid);
-	return append(l, line);
+	return append(l, NULL, "gone proc %d\n", (int)pgid);
 }
 
 /* ---- remote entries (the ssh provisioner's; read back and undone by util/ssh.c) ---- */
@@ -358,11 +339,7 @@ static int ssh_line(struct fo_ledger *l, bool gone, const char *target, const ch
 {
 	if (!target || !what || strchr(target, '\n') || strchr(what, '\n'))
 		return FO_EINVAL;
-	struct fo_buf b = FO_BUF_INIT;
-	fo_buf_addf(&b, "%sssh %s %s\n", gone ? "gone " : "", target, what);
-	int rc = append(l, b.s);
-	fo_buf_release(&b);
-	return rc;
+	return append(l, NULL, "%sssh %s %s\n", gone ? "gone " : "", target, what);
 }
 
 int fo_ledger_ssh(struct fo_ledger *l, const char *target, const char *what)
@@ -381,11 +358,7 @@ static int fault_line(struct fo_ledger *l, bool gone, const char *kind, const ch
 {
 	if (!valid_name(netns) || !valid_name(name))
 		return FO_EINVAL;
-	struct fo_buf b = FO_BUF_INIT;
-	fo_buf_addf(&b, "%s%s %s %s\n", gone ? "gone " : "", kind, netns, name);
-	int rc = append(l, b.s);
-	fo_buf_release(&b);
-	return rc;
+	return append(l, NULL, "%s%s %s %s\n", gone ? "gone " : "", kind, netns, name);
 }
 
 int fo_ledger_nft(struct fo_ledger *l, const char *netns, const char *table)
@@ -412,16 +385,12 @@ int fo_ledger_stopped(struct fo_ledger *l, pid_t pgid)
 {
 	if (pgid <= 1)
 		return FO_EINVAL;
-	char line[96];
-	snprintf(line, sizeof(line), "stopped %d %llu\n", (int)pgid, (unsigned long long)fo_proc_start_time(pgid));
-	return append(l, line);
+	return append(l, NULL, "stopped %d %llu\n", (int)pgid, (unsigned long long)fo_proc_start_time(pgid));
 }
 
 int fo_ledger_gone_stopped(struct fo_ledger *l, pid_t pgid)
 {
-	char line[64];
-	snprintf(line, sizeof(line), "gone stopped %d\n", (int)pgid);
-	return append(l, line);
+	return append(l, NULL, "gone stopped %d\n", (int)pgid);
 }
 
 /* ---- network namespaces ---- */
@@ -438,35 +407,21 @@ int fo_ledger_netns(struct fo_ledger *l, const char *cluster, const char *name)
 {
 	if (!valid_netns(name) || (cluster && !valid_name(cluster)))
 		return FO_EINVAL;
-	struct fo_buf b = FO_BUF_INIT;
-	if (cluster)
-		fo_buf_addf(&b, "cluster %s ", cluster);
-	fo_buf_addf(&b, "netns %s\n", name);
-	int rc = append(l, b.s);
-	fo_buf_release(&b);
-	return rc;
+	return append(l, cluster, "netns %s\n", name);
 }
 
 int fo_ledger_hub(struct fo_ledger *l, const char *name, const char *lock)
 {
 	if (!valid_netns(name) || !valid_path(lock) || strchr(lock, ' '))
 		return FO_EINVAL;
-	struct fo_buf b = FO_BUF_INIT;
-	fo_buf_addf(&b, "hub %s %s\n", name, lock);
-	int rc = append(l, b.s);
-	fo_buf_release(&b);
-	return rc;
+	return append(l, NULL, "hub %s %s\n", name, lock);
 }
 
 static int gone_ns(struct fo_ledger *l, const char *kind, const char *name)
 {
 	if (!l)
 		return 0;
-	struct fo_buf b = FO_BUF_INIT;
-	fo_buf_addf(&b, "gone %s %s\n", kind, name);
-	int rc = append(l, b.s);
-	fo_buf_release(&b);
-	return rc;
+	return append(l, NULL, "gone %s %s\n", kind, name);
 }
 
 static void ns_nap(void)

@@ -177,20 +177,33 @@ void fo_log_redact(struct fo_log *log, const char *secret)
 		return;
 	struct root *r = log->root;
 	pthread_mutex_lock(&r->lock);
-	FO_GROW(r->secrets, r->cap, r->nsecrets + 1);
-	r->secrets[r->nsecrets++] = fo_strdup(secret);
+	bool known = false; /* a secret is registered at each use: keep it once */
+	for (size_t i = 0; i < r->nsecrets && !known; i++)
+		known = strcmp(r->secrets[i], secret) == 0;
+	if (!known) {
+		FO_GROW(r->secrets, r->cap, r->nsecrets + 1);
+		r->secrets[r->nsecrets++] = fo_strdup(secret);
+	}
 	pthread_mutex_unlock(&r->lock);
 }
 
-bool fo_log_redact_buf(struct fo_log *log, struct fo_buf *b)
+char *fo_log_redacted(struct fo_log *log, const char *s)
 {
-	if (!log)
-		return false;
+	if (!log || !s)
+		return NULL;
 	struct root *r = log->root;
+	char *out = NULL;
 	pthread_mutex_lock(&r->lock);
-	size_t hits = r->nsecrets ? fo_redact(b, (const char *const *)r->secrets, r->nsecrets) : 0;
+	for (size_t i = 0; i < r->nsecrets && !out; i++) {
+		if (strstr(s, r->secrets[i])) {
+			struct fo_buf b = FO_BUF_INIT;
+			fo_buf_adds(&b, s);
+			redact(r, &b);
+			out = fo_buf_detach(&b, NULL);
+		}
+	}
 	pthread_mutex_unlock(&r->lock);
-	return hits > 0;
+	return out;
 }
 
 size_t fo_log_secrets(struct fo_log *log, char ***out)

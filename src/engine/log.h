@@ -34,14 +34,15 @@ void fo_vlog(struct fo_log *log, enum fo_level level, const char *fmt, va_list a
 
 /* The file a logger writes (for commands whose output should be appended to it). */
 const char *fo_log_path(const struct fo_log *log);
-/* Registers a secret value to be redacted from every line of every logger of the run. */
+/* Registers a secret value to be redacted from every line of every logger of the run
+ * (once: registering it again does nothing). Copies secret. */
 void fo_log_redact(struct fo_log *log, const char *secret);
 /* A copy of the secrets registered so far: an owned NULL-terminated array of owned strings
  * in *out (NULL when none; free each and the array with fo_free). Returns how many. */
 size_t fo_log_secrets(struct fo_log *log, char ***out);
-/* Replaces the registered secrets in b by <redacted>; true when it replaced any. */
-struct fo_buf;
-bool fo_log_redact_buf(struct fo_log *log, struct fo_buf *b);
+/* s with the registered secrets replaced by <redacted>, owned (fo_free); NULL when s holds
+ * none (then no copy is made). Borrows s. */
+char *fo_log_redacted(struct fo_log *log, const char *s);
 
 /* Called for every INFO+ line of the run (after redaction), e.g. to show progress. */
 typedef void (*fo_log_listener)(void *ctx, enum fo_level level, const char *line);

@@ -9,14 +9,13 @@
  */
 #include "util/common.h"
 
-#include <sys/stat.h>
-
 #include "components/component.h"
 #include "engine/internal.h"
 #include "engine/log.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fs.h"
 
 static void set_state(struct fo_rgroup *g, enum fo_runlevel to)
 {
@@ -277,14 +276,6 @@ int fo__rgroup_collect(struct fo_rgroup *g, struct fo_err *err)
 	return first;
 }
 
-static int make_dir(struct fo_run *r, const char *path, struct fo_err *err)
-{
-	if (mkdir(path, 0755) != 0 && errno != EEXIST)
-		return fo_err_set(err, FO_EIO, "cannot create '%s': %s", path, strerror(errno));
-	FO_UNUSED(r);
-	return 0;
-}
-
 int fo__rgroup_init(struct fo_run *r, struct fo_rgroup *g, const struct fo_group *spec, struct fo_err *err)
 {
 	g->spec = spec;
@@ -295,7 +286,7 @@ int fo__rgroup_init(struct fo_run *r, struct fo_rgroup *g, const struct fo_group
 	struct fo_buf b = FO_BUF_INIT;
 	fo_buf_addf(&b, "%s/%s", r->dir, spec->name);
 	g->artifacts = fo_buf_detach(&b, NULL);
-	int rc = make_dir(r, g->artifacts, err);
+	int rc = fo_mkdirs(g->artifacts, err);
 	if (rc)
 		return rc;
 	fo_buf_addf(&b, "%s/fallout-nodegroup.log", g->artifacts);
@@ -314,7 +305,7 @@ int fo__rgroup_init(struct fo_run *r, struct fo_rgroup *g, const struct fo_group
 		snprintf(n->address, sizeof(n->address), "127.0.0.1");
 		fo_buf_addf(&b, "%s/%s", g->artifacts, n->name);
 		n->artifacts = fo_buf_detach(&b, NULL);
-		rc = make_dir(r, n->artifacts, err);
+		rc = fo_mkdirs(n->artifacts, err);
 		if (rc)
 			return rc;
 		fo_buf_addf(&b, "%s/fallout-node.log", n->artifacts);

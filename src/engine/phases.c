@@ -26,7 +26,6 @@
 struct phase_run {
 	struct phase_run *parent;    /* the phase enclosing this one's list, or NULL */
 	pthread_mutex_t lock;
-	pthread_cond_t cond;
 	int once_left;               /* run-once modules of this phase (and below) not finished */
 };
 
@@ -61,12 +60,12 @@ static int count_once(const struct fo_phase *ph)
 	return k;
 }
 
-static void once_done(struct phase_run *p)
+/* Counts k finished (or skipped) run-once modules down in p and every phase enclosing it. */
+static void once_done(struct phase_run *p, int k)
 {
 	for (; p; p = p->parent) {
 		pthread_mutex_lock(&p->lock);
-		p->once_left--;
-		pthread_cond_broadcast(&p->cond);
+		p->once_left -= k;
 		pthread_mutex_unlock(&p->lock);
 	}
 }
@@ -84,14 +83,9 @@ static bool phase_going(struct phase_run *p)
 static void emit(struct fo_run *r, const char *alias, const char *module, enum fo_op_type type,
 		 const char *media_type, const char *value)
 {
-	if (!value) {
-		fo_history_emit(r->hist, alias, module, type, media_type, value);
-		return;
-	}
-	struct fo_buf b = FO_BUF_INIT;
-	fo_buf_adds(&b, value);
-	fo_history_emit(r->hist, alias, module, type, media_type, fo_log_redact_buf(r->log, &b) ? b.s : value);
-	fo_buf_release(&b);
+	char *redacted = fo_log_redacted(r->log, value);
+	fo_history_emit(r->hist, alias, module, type, media_type, redacted ? redacted : value);
+	fo_free(redacted);
 }
 
 void fo_emit_media(struct fo_mctx *m, enum fo_op_type type, const char *media_type, const char *value)
@@ -143,7 +137,7 @@ static void run_module(struct entry_job *job)
 	bool once = e->lifetime == FO_LIFETIME_ONCE;
 	if (fo_run_aborted(r)) {
 		if (once)
-			once_done(job->phase);
+			once_done(job->phase, 1);
 		return;
 	}
 	fo__run_set_activity(r, job->path);
@@ -183,7 +177,7 @@ static void run_module(struct entry_job *job)
 	harness(r, &mc.m, FO_OP_INFO, "completed");
 	fo_info(r->log, "module '%s' (%s) finished", e->alias, c->name);
 	if (once)
-		once_done(job->phase);
+		once_done(job->phase, 1);
 }
 
 static void *entry_thread(void *arg)
@@ -200,7 +194,6 @@ static int run_phase(struct fo_run *r, const struct fo_phase *ph, struct phase_r
 {
 	struct phase_run pr = {.parent = parent, .once_left = count_once(ph)};
 	pthread_mutex_init(&pr.lock, NULL);
-	pthread_cond_init(&pr.cond, NULL);
 	struct entry_job *jobs = fo_calloc(ph->n, sizeof(*jobs));
 	pthread_t *threads = fo_calloc(ph->n, sizeof(*threads));
 	bool *started = fo_calloc(ph->n, sizeof(*started));
@@ -228,7 +221,6 @@ static int run_phase(struct fo_run *r, const struct fo_phase *ph, struct phase_r
 	fo_free(jobs);
 	fo_free(threads);
 	fo_free(started);
-	pthread_cond_destroy(&pr.cond);
 	pthread_mutex_destroy(&pr.lock);
 	return 0;
 }
@@ -238,13 +230,7 @@ static int run_list(struct fo_run *r, const struct fo_phase *phases, size_t n, s
 {
 	for (size_t i = 0; i < n; i++) {
 		if (fo_run_aborted(r)) {
-			/* Skipped modules still count down their enclosing phases. */
-			for (struct phase_run *p = parent; p; p = p->parent) {
-				pthread_mutex_lock(&p->lock);
-				p->once_left -= count_once(&phases[i]);
-				pthread_cond_broadcast(&p->cond);
-				pthread_mutex_unlock(&p->lock);
-			}
+			once_done(parent, count_once(&phases[i])); /* skipped modules count down too */
 			continue;
 		}
 		run_phase(r, &phases[i], parent, path);

@@ -404,17 +404,7 @@ static void tmp_abort(struct tmpfile *t)
 /* Writes n bytes to t. */
 static int tmp_write(struct tmpfile *t, const void *p, size_t n)
 {
-	const char *c = p;
-	while (n > 0) {
-		ssize_t w = write(t->fd, c, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		c += w;
-		n -= (size_t)w;
-	}
-	return 0;
+	return fo_write_all(t->fd, p, n) ? -1 : 0;
 }
 
 /* Gives t its mode, closes it and renames it to target; on failure removes it. */

@@ -100,9 +100,9 @@ static void copy_failed(struct copy *c, int e, const char *path)
 	set_failed(c->failed, path);
 }
 
-/* Writes all n bytes of p to fd. Returns 0 or an errno value. */
-static int write_all(int fd, const char *p, size_t n)
+int fo_write_all(int fd, const void *buf, size_t n)
 {
+	const char *p = buf;
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
@@ -148,7 +148,7 @@ static void copy_file(struct copy *c, const char *src, const char *dst, const st
 			e = errno;
 			where = src;
 		}
-		if (r <= 0 || (e = write_all(out, buf, (size_t)r)) != 0)
+		if (r <= 0 || (e = fo_write_all(out, buf, (size_t)r)) != 0)
 			break;
 	}
 	close(in);

@@ -69,6 +69,10 @@ int fo_copy_tree(const char *src, const char *dst, struct fo_buf *failed);
  */
 int fo_remove_tree(const char *path, bool one_filesystem, struct fo_buf *failed);
 
+/* Writes all n bytes of buf to fd, going on after EINTR and short writes. Returns 0 or an
+ * errno value (EIO when write wrote nothing). */
+int fo_write_all(int fd, const void *buf, size_t n);
+
 /* True if path is a folder, or a symbolic link to one. Borrows path. */
 bool fo_is_dir(const char *path);
 

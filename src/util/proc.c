@@ -41,6 +41,7 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/fs.h"
 #include "util/proc.h"
 #include "util/strutil.h"
 
@@ -421,30 +422,23 @@ static void close_fd(int *fd)
 	*fd = -1;
 }
 
-static void write_all(int fd, const void *p, size_t n)
-{
-	const char *s = p;
-	while (n > 0) {
-		ssize_t w = write(fd, s, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		s += w;
-		n -= (size_t)w;
-	}
-}
+/* The read end of a pipe the child writes one of its outputs to, teed to the log. */
+struct tee {
+	int rd;             /* -1 once closed (or never opened) */
+	struct fo_buf pend; /* output not yet written to the log (with redact) */
+};
 
 /* A started child. */
 struct child {
 	pid_t pid;
 	int pidfd;    /* -1 when the kernel has none */
-	int out_rd;   /* the read end of the capture pipe, or -1 */
-	int log_fd;   /* the log, for the tee; -1 without capture */
+	struct tee out; /* stdout, with capture or redact */
+	struct tee err; /* stderr, with redact only (it never reaches the capture) */
+	int log_fd;   /* the log, for the tees; -1 without them */
 	const char *const *redact; /* secrets to redact from what reaches the log (cmd->redact) */
 	size_t nredact;
 	size_t keep;              /* bytes held back: a secret may continue in the next chunk */
-	struct fo_buf pend;       /* output not yet written to the log (with redact) */
+	bool whole_lines;         /* no secret holds a newline: what ends a line can go out */
 };
 
 /* What entering a network namespace takes, prepared in the parent. */
@@ -502,24 +496,29 @@ static int netns_prepare(const char *name, struct netns_prep *p, struct fo_err *
 }
 
 /* Forks and execs cmd in a new process group. With capture, stdout goes to a pipe whose
- * read end is returned in c->out_rd (and the log stays open in c->log_fd). */
+ * read end is returned in c->out.rd (and the log stays open in c->log_fd); with secrets to
+ * redact from a real log, stderr goes to another (c->err.rd). */
 static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct fo_err *err)
 {
-	*c = (struct child){.pid = -1, .pidfd = -1, .out_rd = -1, .log_fd = -1, .pend = FO_BUF_INIT};
-	if (cmd && cmd->redact) {
+	*c = (struct child){.pid = -1, .pidfd = -1, .out = {-1, FO_BUF_INIT}, .err = {-1, FO_BUF_INIT}, .log_fd = -1};
+	/* Nothing to redact from /dev/null: then the output goes there straight. */
+	if (cmd && cmd->redact && cmd->log_path && strcmp(cmd->log_path, "/dev/null") != 0) {
 		while (cmd->redact[c->nredact])
 			c->nredact++;
 		size_t longest = fo_redact_longest(cmd->redact, c->nredact);
 		if (longest) {
 			c->redact = cmd->redact;
 			c->keep = longest - 1;
-			capture = true; /* through the pipe */
+			c->whole_lines = true;
+			for (size_t i = 0; i < c->nredact; i++)
+				c->whole_lines &= strchr(cmd->redact[i], '\n') == NULL;
+			capture = true; /* through the pipes */
 		}
 	}
 	if (!cmd || !cmd->argv || !cmd->argv[0] || !cmd->argv[0][0])
 		return fo_err_set(err, FO_EINVAL, "no command to run");
 	int rc = 0;
-	int in_fd = -1, log_fd = -1, pipe_fd[2] = {-1, -1}, rep[2] = {-1, -1};
+	int in_fd = -1, log_fd = -1, pipe_fd[2] = {-1, -1}, err_pipe[2] = {-1, -1}, rep[2] = {-1, -1};
 	char **envp = build_env(cmd->env);
 	struct fo_buf path = FO_BUF_INIT;
 	struct netns_prep ns = {.fd = -1};
@@ -549,10 +548,11 @@ static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct
 		fo_buf_adds(&pre, cmd->log_prefix);
 		if (c->redact)
 			fo_redact(&pre, c->redact, c->nredact);
-		write_all(log_fd, pre.s, pre.len);
+		fo_write_all(log_fd, pre.s, pre.len);
 		fo_buf_release(&pre);
 	}
-	if ((capture && pipe2(pipe_fd, O_CLOEXEC) < 0) || pipe2(rep, O_CLOEXEC) < 0) {
+	if ((capture && pipe2(pipe_fd, O_CLOEXEC) < 0) || (c->redact && pipe2(err_pipe, O_CLOEXEC) < 0) ||
+	    pipe2(rep, O_CLOEXEC) < 0) {
 		rc = fo_err_set(err, FO_EIO, "cannot make a pipe: %s", strerror(errno));
 		goto out;
 	}
@@ -567,7 +567,7 @@ static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct
 		.cwd = cmd->cwd,
 		.in_fd = in_fd,
 		.out_fd = capture ? pipe_fd[1] : log_fd,
-		.err_fd = c->redact ? pipe_fd[1] : log_fd,
+		.err_fd = c->redact ? err_pipe[1] : log_fd,
 		.report_fd = rep[1],
 		.max_fd = max_fd,
 		.netns_fd = ns.fd,
@@ -585,6 +585,7 @@ static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct
 	setpgid(pid, pid); /* EACCES once the child has exec'd: it did it itself */
 	close_fd(&rep[1]);
 	close_fd(&pipe_fd[1]);
+	close_fd(&err_pipe[1]);
 	struct child_report r;
 	ssize_t got;
 	do
@@ -610,8 +611,10 @@ static int spawn(const struct fo_cmd *cmd, bool capture, struct child *c, struct
 	c->pid = pid;
 	c->pidfd = fo_proc_pidfd(pid);
 	if (capture) {
-		c->out_rd = pipe_fd[0];
+		c->out.rd = pipe_fd[0];
 		pipe_fd[0] = -1;
+		c->err.rd = err_pipe[0];
+		err_pipe[0] = -1;
 		c->log_fd = log_fd;
 		log_fd = -1;
 	}
@@ -620,6 +623,8 @@ out:
 	close_fd(&log_fd);
 	close_fd(&pipe_fd[0]);
 	close_fd(&pipe_fd[1]);
+	close_fd(&err_pipe[0]);
+	close_fd(&err_pipe[1]);
 	close_fd(&rep[0]);
 	close_fd(&rep[1]);
 	fo_free(envp);
@@ -704,37 +709,50 @@ static bool unregister(struct running *e)
 	return aborted;
 }
 
-/* Reads what the capture pipe holds: tees it to the log and the buffer. Returns false at
- * end of file or on an error (the pipe is then closed). */
-static bool pump(struct child *c, struct fo_buf *capture, bool nonblocking)
+/* Writes what t held back to the log, redacted (the end of its output). */
+static void flush(struct child *c, struct tee *t)
+{
+	if (t->pend.len) {
+		fo_redact(&t->pend, c->redact, c->nredact);
+		fo_write_all(c->log_fd, t->pend.s, t->pend.len);
+	}
+	fo_buf_release(&t->pend);
+}
+
+/* Reads what pipe t holds: tees it to the log and the buffer (NULL: none). Returns false
+ * at end of file or on an error (the pipe is then closed; what it held back stays for
+ * flush). */
+static bool pump(struct child *c, struct tee *t, struct fo_buf *capture, bool nonblocking)
 {
 	char chunk[16384];
 	for (;;) {
-		ssize_t n = read(c->out_rd, chunk, sizeof(chunk));
+		ssize_t n = read(t->rd, chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return true;
 		if (n <= 0) {
-			close_fd(&c->out_rd);
-			if (c->redact) { /* the end: what was held back goes out too */
-				fo_redact(&c->pend, c->redact, c->nredact);
-				write_all(c->log_fd, c->pend.s, c->pend.len);
-				fo_buf_release(&c->pend);
-			}
+			close_fd(&t->rd);
 			return false;
 		}
 		if (c->redact) {
-			fo_buf_add(&c->pend, chunk, (size_t)n);
-			fo_redact(&c->pend, c->redact, c->nredact);
-			if (c->pend.len > c->keep) {
-				size_t out = c->pend.len - c->keep;
-				write_all(c->log_fd, c->pend.s, out);
-				memmove(c->pend.s, c->pend.s + out, c->keep);
-				fo_buf_truncate(&c->pend, c->keep);
+			fo_buf_add(&t->pend, chunk, (size_t)n);
+			fo_redact(&t->pend, c->redact, c->nredact);
+			/* A secret may start in the last keep bytes, but not before a newline it lacks:
+			 * so a finished line goes out at once (and one of stderr does not wait behind
+			 * an unfinished one of stdout). */
+			size_t hold = c->keep;
+			const char *nl = c->whole_lines ? memrchr(t->pend.s, '\n', t->pend.len) : NULL;
+			if (nl && t->pend.len - (size_t)(nl + 1 - t->pend.s) < hold)
+				hold = t->pend.len - (size_t)(nl + 1 - t->pend.s);
+			if (t->pend.len > hold) {
+				size_t out = t->pend.len - hold;
+				fo_write_all(c->log_fd, t->pend.s, out);
+				memmove(t->pend.s, t->pend.s + out, hold);
+				fo_buf_truncate(&t->pend, hold);
 			}
 		} else {
-			write_all(c->log_fd, chunk, (size_t)n);
+			fo_write_all(c->log_fd, chunk, (size_t)n);
 		}
 		if (capture) {
 			size_t room = (size_t)n;
@@ -807,34 +825,44 @@ int fo_proc_run(const struct fo_cmd *cmd, fo_proc_started_fn started, void *ctx,
 			wait_ns = kill_at - now;
 		if (c.pidfd < 0 && (wait_ns < 0 || wait_ns > NO_PIDFD_TICK_MS * 1000000LL))
 			wait_ns = NO_PIDFD_TICK_MS * 1000000LL;
-		struct pollfd pfd[2];
+		struct pollfd pfd[3];
+		struct tee *tee[3] = {NULL};
 		int np = 0;
 		if (c.pidfd >= 0)
 			pfd[np++] = (struct pollfd){.fd = c.pidfd, .events = POLLIN};
-		if (c.out_rd >= 0)
-			pfd[np++] = (struct pollfd){.fd = c.out_rd, .events = POLLIN};
+		if (c.out.rd >= 0) {
+			tee[np] = &c.out;
+			pfd[np++] = (struct pollfd){.fd = c.out.rd, .events = POLLIN};
+		}
+		if (c.err.rd >= 0) {
+			tee[np] = &c.err;
+			pfd[np++] = (struct pollfd){.fd = c.err.rd, .events = POLLIN};
+		}
 		int ms = wait_ns < 0 ? -1 : (int)((wait_ns + 999999) / 1000000);
-		int pr = poll(pfd, (nfds_t)np, ms);
-		if (pr > 0 && c.out_rd >= 0 && (pfd[np - 1].revents & (POLLIN | POLLHUP | POLLERR)))
-			pump(&c, cmd->capture, false);
+		if (poll(pfd, (nfds_t)np, ms) > 0)
+			for (int i = 0; i < np; i++)
+				if (tee[i] && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+					pump(&c, tee[i], tee[i] == &c.out ? cmd->capture : NULL, false);
 	}
 	/* The leader has ended but is not reaped: its group id cannot be reused yet. */
 	res->aborted = unregister(e);
 	fo_free(e);
 	if (res->timed_out || res->aborted)
 		kill(-c.pid, SIGKILL); /* whatever it left in its group */
-	if (c.out_rd >= 0) {
-		fcntl(c.out_rd, F_SETFL, fcntl(c.out_rd, F_GETFL) | O_NONBLOCK);
-		pump(&c, cmd->capture, true);
+	struct tee *tees[] = {&c.out, &c.err};
+	for (size_t i = 0; i < 2; i++) {
+		struct tee *t = tees[i];
+		if (t->rd >= 0) {
+			fcntl(t->rd, F_SETFL, fcntl(t->rd, F_GETFL) | O_NONBLOCK);
+			pump(&c, t, t == &c.out ? cmd->capture : NULL, true);
+		}
+		close_fd(&t->rd); /* a grandchild may hold it: what it wrote later is not read */
 	}
+	/* What was held back last (an unfinished line, with secrets): both pipes are drained. */
+	flush(&c, &c.out);
+	flush(&c, &c.err);
 	reap(c.pid, &res->exit_code, &res->signal);
 	res->elapsed_ns = fo_now_ns() - t0;
-	close_fd(&c.out_rd);
-	if (c.redact && c.pend.len) { /* the pipe was not read to its end (a grandchild holds it) */
-		fo_redact(&c.pend, c.redact, c.nredact);
-		write_all(c.log_fd, c.pend.s, c.pend.len);
-	}
-	fo_buf_release(&c.pend);
 	close_fd(&c.log_fd);
 	close_fd(&c.pidfd);
 	return 0;
@@ -1032,7 +1060,7 @@ void fo_service_detach(struct fo_service *s)
 	pthread_mutex_lock(&s->lock);
 	s->detached = true;
 	pthread_mutex_unlock(&s->lock);
-	write_all(s->wake[1], "x", 1);
+	fo_write_all(s->wake[1], "x", 1);
 	join_watcher(s);
 	release(s);
 }

@@ -38,8 +38,9 @@ struct fo_cmd {
 	const char *netns;
 	/*
 	 * NULL, or a NULL-terminated list of secret values: then stdout and stderr reach the log
-	 * through a pipe and every occurrence of each is written as <redacted> (the capture
-	 * buffer still gets stdout as it was); log_prefix is redacted too. fo_proc_run only.
+	 * through a pipe each and every occurrence of each is written as <redacted> (the capture
+	 * buffer still gets stdout only, as it was); log_prefix is redacted too. Ignored when
+	 * the log is /dev/null. fo_proc_run only.
 	 */
 	const char *const *redact;
 };

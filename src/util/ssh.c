@@ -1,6 +1,6 @@
 /*
  * ssh.c: the SSH client of ssh.h over libssh, loaded with dlopen on first use (as
- * spec/files.c loads libcurl): only the headers are needed to build, and fallout commands
+ * util/curl.c loads libcurl): only the headers are needed to build, and fallout commands
  * that never connect anywhere never load it.
  *
  * Commands run on an exec channel; their end is learned from the exit-status or
@@ -490,15 +490,9 @@ static int get_file(struct fo_ssh *s, const char *remote, const char *local, uns
 			rc = sftp_fail(s, "read", remote, err);
 		if (n <= 0)
 			break;
-		for (ssize_t off = 0; off < n && !rc;) {
-			ssize_t w = write(fd, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", local, strerror(errno));
-			else
-				off += w;
-		}
+		int e = fo_write_all(fd, buf, (size_t)n);
+		if (e)
+			rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", local, strerror(e));
 	}
 	fo_free(buf);
 	lib.sftp_close(f);

@@ -121,19 +121,23 @@ size_t fo_redact(struct fo_buf *b, const char *const *secrets, size_t n)
 		size_t sl = s ? strlen(s) : 0;
 		if (!sl)
 			continue;
+		char *hit = memmem(b->s, b->len, s, sl);
+		if (!hit)
+			continue;
+		/* one pass: copy what lies between the occurrences, each replaced */
+		struct fo_buf nb = FO_BUF_INIT;
 		size_t from = 0;
-		char *hit;
-		while (from < b->len && (hit = memmem(b->s + from, b->len - from, s, sl)) != NULL) {
+		while (hit) {
 			size_t at = (size_t)(hit - b->s);
-			struct fo_buf nb = FO_BUF_INIT;
-			fo_buf_add(&nb, b->s, at);
+			fo_buf_add(&nb, b->s + from, at - from);
 			fo_buf_adds(&nb, FO_REDACTED);
-			fo_buf_add(&nb, b->s + at + sl, b->len - at - sl);
-			fo_buf_release(b);
-			*b = nb;
-			from = at + strlen(FO_REDACTED);
+			from = at + sl;
 			hits++;
+			hit = from < b->len ? memmem(b->s + from, b->len - from, s, sl) : NULL;
 		}
+		fo_buf_add(&nb, b->s + from, b->len - from);
+		fo_buf_release(b);
+		*b = nb;
 	}
 	return hits;
 }
