@@ -201,21 +201,23 @@
 		return n ? n * (BAR + GAP) + 4 : 0;
 	}
 
+	/* The canvas pixels from time start to time end inside the plot, or null when none. */
+	function xSpan(u, start, end) {
+		var b = u.bbox;
+		var x0 = Math.max(b.left, u.valToPos(start, "x", true));
+		var x1 = Math.min(b.left + b.width, u.valToPos(end, "x", true));
+		return x1 > x0 ? [x0, x1] : null;
+	}
+
 	function phasesPlugin(phases) {
 		var rows = phaseRows(phases || []);
-		function span(u, p) {
-			var b = u.bbox;
-			var x0 = Math.max(b.left, u.valToPos(p.start, "x", true));
-			var x1 = Math.min(b.left + b.width, u.valToPos(p.end, "x", true));
-			return x1 > x0 ? [x0, x1] : null;
-		}
 		return {
 			hooks: {
 				drawClear: [function (u) {
 					var ctx = u.ctx, b = u.bbox;
 					ctx.save();
 					rows.forEach(function (p, i) {
-						var s = span(u, p);
+						var s = xSpan(u, p.start, p.end);
 						if (!s)
 							return;
 						ctx.fillStyle = PHASE_FILL[i % PHASE_FILL.length];
@@ -231,7 +233,7 @@
 					ctx.textBaseline = "middle";
 					ctx.textAlign = "left";
 					rows.forEach(function (p, i) {
-						var s = span(u, p);
+						var s = xSpan(u, p.start, p.end);
 						if (!s)
 							return;
 						var y = top + p.row * (bar + GAP * px);
@@ -305,12 +307,6 @@
 	}
 
 	function suspectPlugin() {
-		function span(u, sp) {
-			var b = u.bbox;
-			var x0 = Math.max(b.left, u.valToPos(sp[0], "x", true));
-			var x1 = Math.min(b.left + b.width, u.valToPos(sp[1], "x", true));
-			return x1 > x0 ? [x0, x1] : null;
-		}
 		return {
 			hooks: {
 				drawClear: [function (u) {
@@ -318,7 +314,7 @@
 					ctx.save();
 					ctx.fillStyle = "rgba(179,38,30,0.09)";
 					SUSPECT.forEach(function (sp) {
-						var s = span(u, sp);
+						var s = xSpan(u, sp[0], sp[1]);
 						if (s)
 							ctx.fillRect(s[0], b.top, s[1] - s[0], b.height);
 					});
@@ -332,7 +328,7 @@
 					ctx.textBaseline = "bottom";
 					ctx.textAlign = "left";
 					SUSPECT.forEach(function (sp) {
-						var s = span(u, sp);
+						var s = xSpan(u, sp[0], sp[1]);
 						if (!s)
 							return;
 						ctx.fillRect(s[0], b.top + b.height - 3 * px, s[1] - s[0], 3 * px);

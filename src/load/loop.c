@@ -33,13 +33,6 @@
 #define BACKOFF_MIN_NS 100000000LL
 #define BACKOFF_MAX_NS 1000000000LL
 
-static inline int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
 void fo__load_count_error(struct fo__load_counts *c, const char *kind)
 {
 	c->all_errors++;
@@ -199,6 +192,16 @@ static void conn_fail(struct fo__load_conn *c, const char *kind, int64_t now)
 	}
 }
 
+/* The connection is up: it reads, and writes what waited for it. */
+static void conn_up(struct fo__load_conn *c)
+{
+	c->state = FO__CONN_UP;
+	c->backoff = 0;
+	conn_events(c, EPOLLIN);
+	if (c->out.len > c->out_off)
+		mark_dirty(c);
+}
+
 /* Starts connecting (non-blocking). Returns false when it failed at once. */
 static bool conn_connect(struct fo__load_conn *c, int64_t now)
 {
@@ -219,11 +222,7 @@ static bool conn_connect(struct fo__load_conn *c, int64_t now)
 	int one = 1;
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (connect(c->fd, (struct sockaddr *)&a->sa, a->salen) == 0) {
-		c->state = FO__CONN_UP;
-		c->backoff = 0;
-		conn_events(c, EPOLLIN);
-		if (c->out.len > c->out_off)
-			mark_dirty(c);
+		conn_up(c);
 		return true;
 	}
 	if (errno != EINPROGRESS) {
@@ -362,22 +361,17 @@ static void send_req(struct fo__load_client *cl, struct fo__load_req *r, int add
 		cl->hold = *r;
 		return;
 	}
-	const char *val = "";
-	size_t vlen = 0;
+	const char *val = n->fill;
 	if (cmd->kind == FO_CMD_WRITE && n->versions) {
 		fo_load_value(t->valbuf, cfg->value_size, r->key, r->version);
 		val = t->valbuf;
-		vlen = cfg->value_size;
-	} else {
-		val = n->fill;
-		vlen = cfg->value_size;
 	}
 	if (ask && cfg->proto->encode_asking) {
 		cfg->proto->encode_asking(&c->out);
 		struct fo__load_req a = {.cl = cl, .internal = 1, .sent = now};
 		q_push(c, &a);
 	}
-	cfg->proto->encode(&c->out, cmd, t->keybuf, klen, val, vlen);
+	cfg->proto->encode(&c->out, cmd, t->keybuf, klen, val, cfg->value_size);
 	if (!r->sent)
 		r->sent = now;
 	q_push(c, r);
@@ -492,6 +486,9 @@ static void on_reply(struct fo__load_conn *c, struct fo__load_req *r, const stru
 	struct fo__load_node *n = t->node;
 	const struct fo_load_config *cfg = n->cfg;
 	const struct fo_load_cmd *cmd = &cfg->mix->cmds[r->cmd];
+	/* a verified read of a key no failed write has left in doubt: its reply is checked */
+	bool checked = n->versions && cmd->kind == FO_CMD_READ && r->version && !(r->version & FO__LOAD_TAINT) &&
+		       !(n->versions[r->key] & FO__LOAD_TAINT);
 	char kind[32];
 	switch (rep->status) {
 	case FO_LOAD_REDIRECT: {
@@ -518,8 +515,7 @@ static void on_reply(struct fo__load_conn *c, struct fo__load_req *r, const stru
 		finish(t, r, false, kind, now);
 		return;
 	case FO_LOAD_NIL:
-		if (n->versions && cmd->kind == FO_CMD_READ && r->version && !(r->version & FO__LOAD_TAINT) &&
-		    !(n->versions[r->key] & FO__LOAD_TAINT)) {
+		if (checked) {
 			finish(t, r, false, "verify", now);
 			return;
 		}
@@ -530,8 +526,7 @@ static void on_reply(struct fo__load_conn *c, struct fo__load_req *r, const stru
 		finish(t, r, true, NULL, now);
 		return;
 	case FO_LOAD_OK:
-		if (n->versions && cmd->kind == FO_CMD_READ && r->version && !(r->version & FO__LOAD_TAINT) &&
-		    !(n->versions[r->key] & FO__LOAD_TAINT)) {
+		if (checked) {
 			fo_load_value(t->valbuf, cfg->value_size, r->key, r->version);
 			if (rep->len != cfg->value_size || memcmp(rep->data, t->valbuf, rep->len) != 0) {
 				finish(t, r, false, "verify", now);
@@ -550,7 +545,7 @@ static void on_readable(struct fo__load_conn *c)
 	const struct fo_load_proto *proto = t->node->cfg->proto;
 	for (;;) {
 		ssize_t got = read(c->fd, t->rbuf, sizeof(t->rbuf));
-		int64_t now = now_ns();
+		int64_t now = fo_now_ns();
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -599,11 +594,7 @@ static void on_event(struct fo__load_conn *c, uint32_t ev, int64_t now)
 			conn_fail(c, "connect", now);
 			return;
 		}
-		c->state = FO__CONN_UP;
-		c->backoff = 0;
-		conn_events(c, EPOLLIN);
-		if (c->out.len > c->out_off)
-			mark_dirty(c);
+		conn_up(c);
 		return;
 	}
 	if (ev & (EPOLLIN | EPOLLERR | EPOLLHUP))
@@ -658,7 +649,7 @@ int fo__load_thread_setup(struct fo__load_thread *t, int64_t deadline)
 	if (n->versions)
 		t->valbuf = fo_malloc(n->cfg->value_size + 1);
 	/* every client connects to every server it will use, now, so the load starts warm */
-	int64_t now = now_ns();
+	int64_t now = fo_now_ns();
 	for (int i = 0; i < t->nclients; i++) {
 		struct fo__load_client *cl = &t->clients[i];
 		if (n->clustered) {
@@ -685,7 +676,7 @@ int fo__load_thread_setup(struct fo__load_thread *t, int64_t deadline)
 		}
 		if (!pending)
 			break;
-		now = now_ns();
+		now = fo_now_ns();
 		if (now >= deadline) {
 			snprintf(t->failure, sizeof(t->failure), "%zu connection%s did not come up in time", pending,
 				 pending == 1 ? "" : "s");
@@ -694,7 +685,7 @@ int fo__load_thread_setup(struct fo__load_thread *t, int64_t deadline)
 		}
 		int k = wait_events(t, ev, FO_ARRAY_LEN(ev), deadline - now);
 		for (int i = 0; i < k; i++)
-			on_event(ev[i].data.ptr, ev[i].events, now_ns());
+			on_event(ev[i].data.ptr, ev[i].events, fo_now_ns());
 	}
 	/* setup connections do not count as errors */
 	t->c.all_errors = 0;
@@ -719,7 +710,7 @@ void fo__load_thread_run(struct fo__load_thread *t, int64_t t0)
 	}
 	struct epoll_event ev[512];
 	for (;;) {
-		int64_t now = now_ns();
+		int64_t now = fo_now_ns();
 		if (!t->stopping) {
 			bool aborted = now >= t->next_check && cfg->aborted && cfg->aborted(cfg->ctx);
 			bool done = true;
@@ -756,13 +747,13 @@ void fo__load_thread_run(struct fo__load_thread *t, int64_t t0)
 			next = now < t->measure_start ? t->measure_start : t->iv_end;
 		if (t->stopping && t->drain_deadline < next)
 			next = t->drain_deadline;
-		int k = wait_events(t, ev, FO_ARRAY_LEN(ev), next - now_ns());
-		int64_t at = now_ns();
+		int k = wait_events(t, ev, FO_ARRAY_LEN(ev), next - fo_now_ns());
+		int64_t at = fo_now_ns();
 		for (int i = 0; i < k; i++)
 			on_event(ev[i].data.ptr, ev[i].events, at);
 	}
 	/* what is still unanswered after the drain fails as timed out */
-	int64_t now = now_ns();
+	int64_t now = fo_now_ns();
 	for (size_t i = 0; i < t->nall; i++)
 		if (t->all[i]->qlen)
 			conn_fail(t->all[i], "timeout", now);

@@ -176,6 +176,11 @@ void fo_hdr_set_tag(struct fo_hdr *h, const char *tag)
 	h->tag = copy;
 }
 
+bool fo_hdr_tag_equal(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 /* ---- value equivalence ---- */
 
 int64_t fo_hdr_size_of_equivalent_range(const struct fo_hdr *h, int64_t value)

@@ -77,6 +77,8 @@ int fo_hdr_copy(struct fo_hdr *dst, const struct fo_hdr *src);
 void fo_hdr_reset(struct fo_hdr *h);
 /* Sets the tag (copied; NULL clears it). */
 void fo_hdr_set_tag(struct fo_hdr *h, const char *tag);
+/* True when tags a and b are the same: equal strings, or both NULL (untagged). Borrows both. */
+bool fo_hdr_tag_equal(const char *a, const char *b);
 
 /* Sets h's lowest, highest, sigfigs and layout as fo_hdr_init does, without counts
  * (h->counts stays NULL: nothing to release). Internal, for decoders. */
@@ -254,6 +256,23 @@ bool fo_hdr_iter_next(struct fo_hdr_iter *it);
  * (FO_ETOOBIG past out's cap, FO_EIO if zlib fails).
  */
 int fo_hdr_encode_compressed(const struct fo_hdr *h, struct fo_buf *out);
+/*
+ * An encoder for many histograms in a row (an interval log's): it keeps its zlib stream
+ * and buffers from one histogram to the next, since starting a zlib stream allocates and
+ * clears more memory than compressing a histogram touches. Zero it (or
+ * fo_hdr_encoder_init) before use.
+ */
+struct fo_hdr_encoder {
+	void *zs;              /* zlib deflate stream (owned), made on first use */
+	uint8_t *plain;        /* the plain encoding (owned) */
+	size_t plain_cap;      /* bytes at plain */
+	uint8_t *z;            /* the compressed encoding (owned) */
+	size_t z_cap;          /* bytes at z */
+};
+void fo_hdr_encoder_init(struct fo_hdr_encoder *e);
+void fo_hdr_encoder_release(struct fo_hdr_encoder *e);
+/* fo_hdr_encode_compressed, reusing e's stream and buffers: the same bytes. */
+int fo_hdr_encoder_encode(struct fo_hdr_encoder *e, const struct fo_hdr *h, struct fo_buf *out);
 /* Appends the uncompressed V2 encoding (cookie 0x1c849313) to out. */
 int fo_hdr_encode(const struct fo_hdr *h, struct fo_buf *out);
 /*

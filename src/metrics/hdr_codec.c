@@ -140,23 +140,80 @@ int fo_hdr_encode(const struct fo_hdr *h, struct fo_buf *out)
 	return rc;
 }
 
-int fo_hdr_encode_compressed(const struct fo_hdr *h, struct fo_buf *out)
+void fo_hdr_encoder_init(struct fo_hdr_encoder *e)
+{
+	memset(e, 0, sizeof(*e));
+}
+
+void fo_hdr_encoder_release(struct fo_hdr_encoder *e)
+{
+	if (e->zs) {
+		deflateEnd(e->zs);
+		fo_free(e->zs);
+	}
+	fo_free(e->plain);
+	fo_free(e->z);
+	memset(e, 0, sizeof(*e));
+}
+
+/* Makes *buf hold at least n bytes (its contents are not kept). */
+static uint8_t *reserve(uint8_t **buf, size_t *cap, size_t n)
+{
+	if (*cap < n) {
+		fo_free(*buf);
+		*buf = fo_malloc(n);
+		*cap = n;
+	}
+	return *buf;
+}
+
+/* e's deflate stream, reset for a new histogram (made on first use); NULL if zlib fails. */
+static z_stream *deflate_stream(struct fo_hdr_encoder *e)
+{
+	z_stream *zs = e->zs;
+	if (zs) {
+		if (deflateReset(zs) == Z_OK)
+			return zs;
+		deflateEnd(zs);
+		fo_free(zs);
+		e->zs = NULL;
+	}
+	zs = fo_calloc(1, sizeof(*zs));
+	if (deflateInit(zs, Z_DEFAULT_COMPRESSION) != Z_OK) {
+		fo_free(zs);
+		return NULL;
+	}
+	e->zs = zs;
+	return zs;
+}
+
+int fo_hdr_encoder_encode(struct fo_hdr_encoder *e, const struct fo_hdr *h, struct fo_buf *out)
 {
 	int32_t limit = relevant_length(h);
-	uint8_t *plain = fo_malloc(HEADER_SIZE + (size_t)limit * V2_WORD);
+	uint8_t *plain = reserve(&e->plain, &e->plain_cap, HEADER_SIZE + (size_t)limit * V2_WORD);
 	size_t n = encode_plain(h, plain, limit);
-	uLongf zlen = compressBound((uLong)n);
-	uint8_t *z = fo_malloc(8 + zlen);
-	int rc = 0;
-	if (compress2(z + 8, &zlen, plain, (uLong)n, Z_DEFAULT_COMPRESSION) != Z_OK) {
-		rc = FO_EIO;
-	} else {
-		put_be32(z, V2_COMPRESSED_COOKIE | 0x10);
-		put_be32(z + 4, (uint32_t)zlen);
-		rc = fo_buf_add(out, z, 8 + zlen);
-	}
-	fo_free(z);
-	fo_free(plain);
+	z_stream *zs = deflate_stream(e);
+	if (!zs)
+		return FO_EIO;
+	/* compress2's work, on a reused stream: the same bytes */
+	uLong bound = compressBound((uLong)n);
+	uint8_t *z = reserve(&e->z, &e->z_cap, 8 + bound);
+	zs->next_in = plain;
+	zs->avail_in = (uInt)n;
+	zs->next_out = z + 8;
+	zs->avail_out = (uInt)bound;
+	if (deflate(zs, Z_FINISH) != Z_STREAM_END)
+		return FO_EIO;
+	put_be32(z, V2_COMPRESSED_COOKIE | 0x10);
+	put_be32(z + 4, (uint32_t)zs->total_out);
+	return fo_buf_add(out, z, 8 + zs->total_out);
+}
+
+int fo_hdr_encode_compressed(const struct fo_hdr *h, struct fo_buf *out)
+{
+	struct fo_hdr_encoder e = {0};
+	int rc = fo_hdr_encoder_encode(&e, h, out);
+	fo_hdr_encoder_release(&e);
 	return rc;
 }
 

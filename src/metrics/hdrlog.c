@@ -181,7 +181,7 @@ int fo_hdrlog_write(struct fo_hdrlog_writer *w, const struct fo_hdr *h)
 	double end_s = (double)(h->end_ms - base_ms) / 1000.0;
 	double divisor = w->max_value_divisor > 0 ? w->max_value_divisor : 1.0;
 	struct fo_buf bin = FO_BUF_INIT, line = FO_BUF_INIT;
-	int rc = fo_hdr_encode_compressed(h, &bin);
+	int rc = fo_hdr_encoder_encode(&w->enc, h, &bin);
 	if (!rc) {
 		char a[64], b[64], c[64];
 		fo_hdrlog_format_double(a, sizeof(a), start_s, 3);
@@ -206,6 +206,7 @@ int fo_hdrlog_write(struct fo_hdrlog_writer *w, const struct fo_hdr *h)
 int fo_hdrlog_writer_close(struct fo_hdrlog_writer *w)
 {
 	int rc = 0;
+	fo_hdr_encoder_release(&w->enc);
 	if (!w->f)
 		return 0;
 	if (fflush(w->f) || ferror(w->f))

@@ -36,6 +36,7 @@ struct fo_hdrlog_writer {
 	bool owns;
 	double base_time_s;        /* timestamps are written relative to this (0: absolute) */
 	double max_value_divisor;  /* interval max is written as max / divisor (Java: 1e6 for ns->ms) */
+	struct fo_hdr_encoder enc; /* reused for every interval; released by close */
 };
 
 /* Opens path for writing (truncates), with no base time and a divisor of 1e6. Returns 0 or
@@ -58,7 +59,8 @@ int fo_hdrlog_write_comment(struct fo_hdrlog_writer *w, const char *text);
  * base time) and its values. Returns 0, FO_EINVAL for a tag with a comma, space or line
  * break, or FO_EIO. */
 int fo_hdrlog_write(struct fo_hdrlog_writer *w, const struct fo_hdr *h);
-/* Flushes, and closes an owned file. Returns 0 or FO_EIO if anything failed to write. */
+/* Flushes, closes an owned file and frees the encoder. Returns 0 or FO_EIO if anything
+ * failed to write. */
 int fo_hdrlog_writer_close(struct fo_hdrlog_writer *w);
 
 /* Formats v as Java's String.format(Locale.US, "%.<decimals>f", v) into out (size n):

@@ -337,34 +337,35 @@ static ssize_t slurp(struct fo_sampler *s, const char *path)
 	return (ssize_t)len;
 }
 
-/* Reads /proc/<dir>/stat (dir "self", "1234" or "self/task/1234"). */
-static bool read_pstat(const char *dir, struct fo_pstat *ps)
+/* Reads /proc/<dir>/<file> with one read into buf (n bytes, NUL-terminated). Returns
+ * false when it cannot be opened or is empty. */
+static bool read_proc(const char *dir, const char *file, char *buf, size_t n)
 {
-	char path[320], buf[1024];
-	snprintf(path, sizeof(path), "/proc/%s/stat", dir);
+	char path[320];
+	snprintf(path, sizeof(path), "/proc/%s/%s", dir, file);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
-	ssize_t k = read(fd, buf, sizeof(buf) - 1);
+	ssize_t k = read(fd, buf, n - 1);
 	close(fd);
-	if (k <= 0)
-		return false;
-	buf[k] = '\0';
-	return fo_sampler_parse_pidstat(buf, ps) == 0;
+	buf[k > 0 ? k : 0] = '\0';
+	return k > 0;
+}
+
+/* Reads /proc/<dir>/stat (dir "self", "1234" or "self/task/1234"). */
+static bool read_pstat(const char *dir, struct fo_pstat *ps)
+{
+	char buf[1024];
+	return read_proc(dir, "stat", buf, sizeof(buf)) && fo_sampler_parse_pidstat(buf, ps) == 0;
 }
 
 /* The time runnable but waiting for a CPU (ns) from /proc/<dir>/schedstat; 0 if unknown. */
 static uint64_t read_wait(const char *dir)
 {
-	char path[320], buf[128];
-	snprintf(path, sizeof(path), "/proc/%s/schedstat", dir);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	ssize_t k = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	buf[k > 0 ? k : 0] = '\0';
+	char buf[128];
 	unsigned long long run, wait;
+	if (!read_proc(dir, "schedstat", buf, sizeof(buf)))
+		return 0;
 	return sscanf(buf, "%llu %llu", &run, &wait) == 2 ? (uint64_t)wait : 0;
 }
 

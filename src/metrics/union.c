@@ -14,11 +14,6 @@
 
 #define JOIN_OVERLAP 0.8 /* share of an interval inside a union that makes it join */
 
-static bool same_tag(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 static int advance(struct fo_union *u, size_t i, struct fo_err *err)
 {
 	if (u->has_next[i])
@@ -85,7 +80,7 @@ int fo_union_write_log(struct fo_union *u, const char *path, struct fo_err *err)
 static struct fo_union_tag *tag_get(struct fo_union *u, const char *tag)
 {
 	for (size_t i = 0; i < u->ntags; i++)
-		if (same_tag(u->tags[i].tag, tag))
+		if (fo_hdr_tag_equal(u->tags[i].tag, tag))
 			return &u->tags[i];
 	FO_GROW(u->tags, u->tags_cap, u->ntags + 1);
 	struct fo_union_tag *t = &u->tags[u->ntags++];

@@ -14,24 +14,19 @@
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/strutil.h"
 
 #define LINE_MAX_BYTES (1 << 20)
 
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-	return n >= k && strcmp(s + n - k, suffix) == 0;
-}
-
 const char *fo_metric_unit(const char *name)
 {
-	if (ends_with(name, "_pct"))
+	if (fo_ends_with(name, "_pct"))
 		return "%";
-	if (ends_with(name, "_bytes_per_s"))
+	if (fo_ends_with(name, "_bytes_per_s"))
 		return "B/s";
-	if (ends_with(name, "_per_s"))
+	if (fo_ends_with(name, "_per_s"))
 		return "/s";
-	if (ends_with(name, "_bytes"))
+	if (fo_ends_with(name, "_bytes"))
 		return "B";
 	return "";
 }

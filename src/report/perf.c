@@ -60,7 +60,7 @@ static char *log_name(const char *file)
 	const char *slash = strrchr(file, '/');
 	const char *b = slash ? slash + 1 : file;
 	size_t n = strlen(b);
-	if (n > 3 && strcmp(b + n - 3, ".gz") == 0)
+	if (n > 3 && fo_ends_with(b, ".gz"))
 		n -= 3;
 	return fo_strndup(b, n);
 }
@@ -182,11 +182,6 @@ struct unite {
 	int64_t origin_ms;
 };
 
-static bool same_tag(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 static double ms(int64_t ns)
 {
 	return (double)ns / NS_PER_MS;
@@ -197,7 +192,7 @@ static struct fo_perf_series *series_get(struct unite *U, const char *tag)
 {
 	struct fo_perf *p = U->p;
 	for (size_t i = U->first_series; i < p->n; i++)
-		if (same_tag(p->s[i].tag, tag))
+		if (fo_hdr_tag_equal(p->s[i].tag, tag))
 			return &p->s[i];
 	p->s = fo_reallocarray(p->s, p->n + 1, sizeof(*p->s));
 	struct fo_perf_series *s = &p->s[p->n++];
@@ -621,6 +616,29 @@ static json_t *series_json(const struct fo_perf_series *s)
 	return o;
 }
 
+/* Writes the n bytes at data to path through a temporary file and a rename. */
+static int write_file(const char *path, const char *data, size_t n, struct fo_err *err)
+{
+	struct fo_buf tmp = FO_BUF_INIT;
+	fo_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp.s, "w");
+	int rc = 0;
+	bool ok = f != NULL;
+	if (f) {
+		ok = fwrite(data, 1, n, f) == n;
+		ok = fclose(f) == 0 && ok;
+	}
+	if (!ok) {
+		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp.s);
+	} else if (rename(tmp.s, path) != 0) {
+		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp.s);
+	}
+	fo_buf_release(&tmp);
+	return rc;
+}
+
 int fo_perf_write_json(const struct fo_perf *p, const char *path, struct fo_err *err)
 {
 	json_t *root = json_object();
@@ -629,18 +647,11 @@ int fo_perf_write_json(const struct fo_perf *p, const char *path, struct fo_err 
 	for (size_t i = 0; i < p->n; i++)
 		json_array_append_new(stats, series_json(&p->s[i]));
 	json_object_set_new(root, "stats", stats);
-
-	struct fo_buf tmp = FO_BUF_INIT;
-	fo_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	int rc = 0;
-	if (json_dump_file(root, tmp.s, JSON_INDENT(1) | JSON_REAL_PRECISION(15)) != 0)
-		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", tmp.s, strerror(errno));
-	else if (rename(tmp.s, path) != 0)
-		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", path, strerror(errno));
-	if (rc)
-		unlink(tmp.s);
-	fo_buf_release(&tmp);
+	char *text = json_dumps(root, JSON_INDENT(1) | JSON_REAL_PRECISION(15));
 	json_decref(root);
+	int rc = text ? write_file(path, text, strlen(text), err)
+		      : fo_err_set(err, FO_ENOMEM, "cannot write '%s': out of memory", path);
+	free(text); /* jansson's */
 	return rc;
 }
 
@@ -662,29 +673,6 @@ static bool tag_wanted(const char *tag, const char *const *tags, size_t ntags)
 	return false;
 }
 
-/* Writes b to path through a temporary file and a rename. */
-static int write_file(const char *path, const struct fo_buf *b, struct fo_err *err)
-{
-	struct fo_buf tmp = FO_BUF_INIT;
-	fo_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp.s, "w");
-	int rc = 0;
-	bool ok = f != NULL;
-	if (f) {
-		ok = fwrite(b->s, 1, b->len, f) == b->len;
-		ok = fclose(f) == 0 && ok;
-	}
-	if (!ok) {
-		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp.s);
-	} else if (rename(tmp.s, path) != 0) {
-		rc = fo_err_set(err, FO_EIO, "cannot write '%s': %s", path, strerror(errno));
-		unlink(tmp.s);
-	}
-	fo_buf_release(&tmp);
-	return rc;
-}
-
 int fo_perf_split_csv(const char *log_path, const char *display, const char *out_dir, const char *const *tags,
 		      size_t ntags, struct fo_buf *written, struct fo_err *err)
 {
@@ -703,7 +691,7 @@ int fo_perf_split_csv(const char *log_path, const char *display, const char *out
 			break;
 		if (tag_wanted(h.tag, tags, ntags)) {
 			size_t i = 0;
-			while (i < nout && !same_tag(outs[i].tag, h.tag))
+			while (i < nout && !fo_hdr_tag_equal(outs[i].tag, h.tag))
 				i++;
 			if (i == nout) {
 				FO_GROW(outs, cap, nout + 1);
@@ -728,7 +716,7 @@ int fo_perf_split_csv(const char *log_path, const char *display, const char *out
 		for (const char *t = outs[i].tag ? outs[i].tag : "default"; *t; t++)
 			fo_buf_addch(&path, *t == '/' ? '_' : *t);
 		fo_buf_addf(&path, ".%s.csv", name);
-		rc = write_file(path.s, &outs[i].b, err);
+		rc = write_file(path.s, outs[i].b.s, outs[i].b.len, err);
 		if (!rc && written) {
 			const char *slash = strrchr(path.s, '/');
 			fo_buf_addf(written, "%s%s", written->len ? "\n" : "", slash ? slash + 1 : path.s);

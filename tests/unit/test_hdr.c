@@ -721,6 +721,39 @@ static void test_zigzag_known_bytes(void **state)
 	fo_hdr_release(&h);
 }
 
+/* A reused encoder (an interval log's) gives the bytes of a fresh one for every
+ * histogram, large and small, in any order. */
+static void test_encoder_reuse_same_bytes(void **state)
+{
+	struct fo_hdr_encoder e;
+	fo_hdr_encoder_init(&e);
+	struct fo_hdr big, small, empty;
+	fill_seq(&big);
+	assert_int_equal(fo_hdr_init(&small, 1, 100, 1), 0);
+	fo_hdr_record_n(&small, 8, 300);
+	assert_int_equal(fo_hdr_init(&empty, 1, 1000, 3), 0);
+	const struct fo_hdr *order[] = {&small, &big, &empty, &big, &small};
+	for (size_t i = 0; i < FO_ARRAY_LEN(order); i++) {
+		struct fo_buf fresh = FO_BUF_INIT, reused = FO_BUF_INIT;
+		assert_int_equal(fo_hdr_encode_compressed(order[i], &fresh), 0);
+		assert_int_equal(fo_hdr_encoder_encode(&e, order[i], &reused), 0);
+		assert_int_equal(reused.len, fresh.len);
+		assert_memory_equal(reused.s, fresh.s, fresh.len);
+		struct fo_hdr back;
+		struct fo_err err = {0};
+		assert_int_equal(fo_hdr_decode(reused.s, reused.len, &back, &err), 0);
+		assert_true(fo_hdr_equals(&back, order[i]));
+		fo_hdr_release(&back);
+		fo_buf_release(&fresh);
+		fo_buf_release(&reused);
+	}
+	fo_hdr_encoder_release(&e);
+	fo_hdr_encoder_release(&e); /* released twice: harmless */
+	fo_hdr_release(&big);
+	fo_hdr_release(&small);
+	fo_hdr_release(&empty);
+}
+
 static void test_corrupted_histograms_refused(void **state)
 {
 	struct fo_hdr h, back;
@@ -1125,6 +1158,7 @@ int main(void)
 		cmocka_unit_test(test_recorded_and_all_iterators_match_java),
 		cmocka_unit_test(test_encode_decode_round_trips),
 		cmocka_unit_test(test_zigzag_known_bytes),
+		cmocka_unit_test(test_encoder_reuse_same_bytes),
 		cmocka_unit_test(test_corrupted_histograms_refused),
 		cmocka_unit_test(test_jhiccup_vectors),
 		cmocka_unit_test(test_jhiccup_v3_tags),
