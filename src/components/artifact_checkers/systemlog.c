@@ -152,7 +152,9 @@ static void walk(const char *root, const char *rel, int depth, struct found *out
 		fo_buf_addf(&sub, "%s/%s", rel, de->d_name);
 		struct stat st;
 		int k;
-		if (lstat(path.s, &st) == 0 && S_ISDIR(st.st_mode) && depth < MAX_DEPTH) {
+		if (lstat(path.s, &st) != 0) {
+			/* gone since readdir: nothing to read */
+		} else if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH) {
 			walk(root, sub.s, depth + 1, out);
 		} else if (S_ISREG(st.st_mode) && (k = kind_of(de->d_name)) >= 0) {
 			FO_GROW(out->v, out->cap, out->n + 1);

@@ -93,22 +93,8 @@ static bool var_name_ok(const char *s)
 static void validate(const struct fo_propset *ps, struct fo_diags *d)
 {
 	const char *who = ps->alias ? ps->alias : ps->comp->name;
-	const struct fo_propval *v = fo_props_get(ps, "target.ordinals");
-	if (v && v->set && v->list) {
-		const struct fo_pos *pos = v->node ? &v->node->pos : &ps->pos;
-		for (size_t i = 0; i < v->nlist; i++) {
-			const char *s = v->list[i];
-			int64_t n;
-			if (strcasecmp(s, "all") == 0)
-				continue;
-			if (!fo_parse_i64(s, &n) || n < 0)
-				fo_diags_error(d, pos,
-					       "property 'target.ordinals' of module '%s' must list node numbers "
-					       "(from 0) or 'all', not '%s'",
-					       who, s);
-		}
-	}
-	v = fo_props_get(ps, "env.vars");
+	fo__module_validate_ordinals(ps, d, NULL);
+	const struct fo_propval *v = fo_props_get(ps, "env.vars");
 	if (v && v->set && v->node && v->node->kind == FO_YMAP) {
 		for (size_t i = 0; i < v->node->npairs; i++) {
 			const struct fo_ypair *p = &v->node->pairs[i];
@@ -346,37 +332,6 @@ static const char *describe_end(const struct job *j, char *tmp, size_t n, int64_
 }
 
 /*
- * Picks the nodes of g named by `target.ordinals` into *sel (owned; *nsel of them).
- * Returns 0, or FO_EINVAL with the reason in err.
- */
-static int select_nodes(struct fo_rgroup *g, const struct fo_propval *ords, struct fo_node ***sel, size_t *nsel,
-			struct fo_err *err)
-{
-	bool all = !ords || !ords->set || ords->nlist == 0;
-	for (size_t i = 0; !all && i < ords->nlist; i++)
-		all = strcasecmp(ords->list[i], "all") == 0;
-	bool *want = fo_calloc(g->n ? g->n : 1, sizeof(*want));
-	for (size_t i = 0; i < g->n; i++)
-		want[i] = all;
-	for (size_t i = 0; !all && i < ords->nlist; i++) {
-		int64_t o;
-		if (!fo_parse_i64(ords->list[i], &o) || o < 0 || (uint64_t)o >= g->n) {
-			fo_free(want);
-			return fo_err_set(err, FO_EINVAL, "node ordinal '%s' is out of range: group '%s' has %zu node%s",
-					  ords->list[i], g->spec->name, g->n, g->n == 1 ? "" : "s");
-		}
-		want[o] = true;
-	}
-	*sel = fo_calloc(g->n ? g->n : 1, sizeof(**sel));
-	*nsel = 0;
-	for (size_t i = 0; i < g->n; i++)
-		if (want[i])
-			(*sel)[(*nsel)++] = &g->nodes[i];
-	fo_free(want);
-	return 0;
-}
-
-/*
  * Runs the script on the selected nodes at once (a thread per node) and emits one
  * invoke (the nodes) and one ok or fail for them all.
  */
@@ -394,7 +349,8 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 	struct fo_node **sel = NULL;
 	size_t nsel = 0;
 	struct fo_err serr = {0};
-	if (select_nodes(g, fo_props_get(m->props, "target.ordinals"), &sel, &nsel, &serr) != 0 || nsel == 0) {
+	if (fo__module_select_nodes(g, fo_props_get(m->props, "target.ordinals"), &sel, &nsel, &serr) != 0 ||
+	    nsel == 0) {
 		fo_emit(m, FO_OP_INVOKE, g->spec->name);
 		fo_emitf(m, FO_OP_FAIL, "%s", serr.code ? serr.msg : "no nodes selected");
 		fo_free(sel);

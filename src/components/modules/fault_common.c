@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "components/modules/fault_common.h"
+#include "components/modules/module_common.h"
 #include "engine/ledger.h"
 #include "engine/log.h"
 #include "engine/run.h"
@@ -196,43 +197,13 @@ static int tool(struct fo_node *n, const char *const *argv, const char *input, s
 
 /* ---- targets ---- */
 
-/* The nodes listed in target.ordinals (all when unset or `all`), in ordinal order. */
-static int candidates(struct fo_fault *f, struct fo_rgroup *g, struct fo_node ***out, size_t *n,
-		      struct fo_err *err)
-{
-	const struct fo_propval *ords = fo_props_get(f->m->props, "target.ordinals");
-	bool all = !ords || !ords->set || ords->nlist == 0;
-	for (size_t i = 0; !all && i < ords->nlist; i++)
-		all = strcasecmp(ords->list[i], "all") == 0;
-	bool *want = fo_calloc(g->n + 1, sizeof(*want));
-	for (size_t i = 0; i < g->n; i++)
-		want[i] = all;
-	for (size_t i = 0; !all && i < ords->nlist; i++) {
-		int64_t o;
-		if (!fo_parse_i64(ords->list[i], &o) || o < 0 || (uint64_t)o >= g->n) {
-			fo_free(want);
-			return fo_err_set(err, FO_EINVAL,
-					  "node ordinal '%s' is out of range: group '%s' has %zu node%s", ords->list[i],
-					  g->spec->name, g->n, g->n == 1 ? "" : "s");
-		}
-		want[o] = true;
-	}
-	*out = fo_calloc(g->n + 1, sizeof(**out));
-	*n = 0;
-	for (size_t i = 0; i < g->n; i++)
-		if (want[i])
-			(*out)[(*n)++] = &g->nodes[i];
-	fo_free(want);
-	return 0;
-}
-
 /* Chooses the next fault's targets; the group's other nodes are the others. */
 static int choose(struct fo_fault *f, struct fo_rgroup *g, struct fo_err *err)
 {
 	const struct fo_propset *ps = f->m->props;
 	struct fo_node **cand = NULL;
 	size_t nc = 0;
-	int rc = candidates(f, g, &cand, &nc, err);
+	int rc = fo__module_select_nodes(g, fo_props_get(ps, "target.ordinals"), &cand, &nc, err);
 	if (rc)
 		return rc;
 	bool random = fo_props_bool(ps, "target.random", false);
@@ -707,28 +678,11 @@ int fo_fault_teardown(struct fo_mctx *m, struct fo_err *err)
 
 void fo_fault_validate(const struct fo_propset *ps, struct fo_diags *d)
 {
-	const char *who = ps->alias ? ps->alias : ps->comp->name;
-	const struct fo_propval *v = fo_props_get(ps, "target.ordinals");
-	size_t listed = 0;
-	bool all = !v || !v->set || !v->list;
-	if (v && v->set && v->list) {
-		const struct fo_pos *pos = v->node ? &v->node->pos : &ps->pos;
-		for (size_t i = 0; i < v->nlist; i++) {
-			int64_t n;
-			if (strcasecmp(v->list[i], "all") == 0)
-				all = true;
-			else if (!fo_parse_i64(v->list[i], &n) || n < 0)
-				fo_diags_error(d, pos,
-					       "property 'target.ordinals' of module '%s' must list node numbers "
-					       "(from 0) or 'all', not '%s'",
-					       who, v->list[i]);
-			else
-				listed++;
-		}
-	}
+	bool all;
+	size_t listed = fo__module_validate_ordinals(ps, d, &all);
 	const struct fo_propval *c = fo_props_get(ps, "target.count");
 	if (c && c->set && !all && (size_t)c->i > listed)
 		fo_diags_error(d, c->node ? &c->node->pos : &ps->pos,
 			       "property 'target.count' of module '%s' is %lld but 'target.ordinals' lists %zu node%s",
-			       who, (long long)c->i, listed, listed == 1 ? "" : "s");
+			       ps->alias ? ps->alias : ps->comp->name, (long long)c->i, listed, listed == 1 ? "" : "s");
 }

@@ -340,6 +340,18 @@ static double ms(int64_t ns)
 	return (double)ns / 1e6;
 }
 
+/* Appends the errors by kind as a JSON object: {"connect": 3, ...}. */
+static void add_kinds(struct fo_buf *b, const struct fo_load_result *r)
+{
+	fo_buf_addch(b, '{');
+	for (size_t i = 0; i < r->nkinds; i++) {
+		fo_buf_addf(b, "%s", i ? ", " : "");
+		fo_buf_add_json_str(b, r->kinds[i].kind, strlen(r->kinds[i].kind));
+		fo_buf_addf(b, ": %lld", (long long)r->kinds[i].count);
+	}
+	fo_buf_addch(b, '}');
+}
+
 /* The summary: figures over every node, as JSON. */
 static void summary(struct fo_buf *b, const struct fo_load_result *r, const struct fo_load_mix *mix, size_t nodes,
 		    double rate)
@@ -370,25 +382,18 @@ static void summary(struct fo_buf *b, const struct fo_load_result *r, const stru
 			    (long long)c->ok, (long long)c->errors, (long long)c->misses,
 			    ms(fo_hdr_value_at_percentile(&c->resp, 50)), ms(fo_hdr_value_at_percentile(&c->resp, 99)));
 	}
-	fo_buf_adds(b, "}, \"errors_by_kind\": {");
-	for (size_t i = 0; i < r->nkinds; i++) {
-		fo_buf_addf(b, "%s", i ? ", " : "");
-		fo_buf_add_json_str(b, r->kinds[i].kind, strlen(r->kinds[i].kind));
-		fo_buf_addf(b, ": %lld", (long long)r->kinds[i].count);
-	}
-	fo_buf_adds(b, "}}");
+	fo_buf_adds(b, "}, \"errors_by_kind\": ");
+	add_kinds(b, r);
+	fo_buf_addch(b, '}');
 }
 
 static int run(struct fo_mctx *m, struct fo_err *err)
 {
 	const struct fo_propset *ps = m->props;
 	const char *gname = fo_props_str(ps, "target.group", "client");
-	struct fo_rgroup *g = fo_run_group(m->run, gname);
-	if (!g || g->n == 0) {
-		fo_emit(m, FO_OP_INVOKE, gname);
-		fo_emitf(m, FO_OP_FAIL, "there is no node group '%s' to run the load from", gname);
+	struct fo_rgroup *g = fo__module_group(m, gname);
+	if (!g)
 		return 0;
-	}
 	const char **names;
 	double *weights;
 	size_t ncmd;
@@ -469,9 +474,7 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 		if (ops && j->cfg.operations == 0)
 			j->cfg.operations = -1; /* a node with no share: nothing to send */
 	}
-	fo_buf_addf(&b, "%s:", g->spec->name);
-	for (size_t i = 0; i < nn; i++)
-		fo_buf_addf(&b, "%s %s", i ? "," : "", g->nodes[i].name);
+	fo__module_add_nodes(&b, g);
 	fo_buf_addf(&b, " -> %s (%d x %d clients, pipeline %lld, %s)", jobs[0].ntargets ? jobs[0].targets[0] : "?",
 		    threads, conns, (long long)fo_props_int(ps, "pipeline", 1),
 		    rate > 0 ? "open model" : "closed model");
@@ -498,13 +501,9 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 		summary(&b, &all, &mix, nn, rate);
 		if (all.nkinds) {
 			struct fo_buf e = FO_BUF_INIT;
-			fo_buf_addf(&e, "{\"errors\": %lld, \"by_kind\": {", (long long)all.all_errors);
-			for (size_t i = 0; i < all.nkinds; i++) {
-				fo_buf_addf(&e, "%s", i ? ", " : "");
-				fo_buf_add_json_str(&e, all.kinds[i].kind, strlen(all.kinds[i].kind));
-				fo_buf_addf(&e, ": %lld", (long long)all.kinds[i].count);
-			}
-			fo_buf_adds(&e, "}}");
+			fo_buf_addf(&e, "{\"errors\": %lld, \"by_kind\": ", (long long)all.all_errors);
+			add_kinds(&e, &all);
+			fo_buf_addch(&e, '}');
 			fo_emit_media(m, FO_OP_INFO, "application/json", e.s);
 			fo_buf_release(&e);
 		}

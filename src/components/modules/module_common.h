@@ -1,12 +1,14 @@
 /*
  * module_common.h: what the workload modules that drive a tool from a group's nodes
- * (pgbench, redis_benchmark, kvload, bash) share: finding the group they run from,
- * finding what they point at (a property, else a fact the server group's configuration
- * manager published), running a tool on a node, and running one job per node at once.
+ * (pgbench, redis_benchmark, kvload, bash) and the fault modules share: finding the group
+ * they run from and naming its nodes, choosing nodes by `target.ordinals`, finding what
+ * they point at (a property, else a fact the server group's configuration manager
+ * published), running a tool on a node, and running one job per node at once.
  */
 #ifndef FO_MODULE_COMMON_H
 #define FO_MODULE_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,8 +16,11 @@
 #include "util/err.h"
 #include "util/proc.h"
 
+struct fo_diags;
 struct fo_mctx;
 struct fo_node;
+struct fo_propset;
+struct fo_propval;
 struct fo_rgroup;
 
 /*
@@ -23,6 +28,26 @@ struct fo_rgroup;
  * emits `invoke` gname and `fail` "there is no node group 'GNAME'" and returns NULL.
  */
 struct fo_rgroup *fo__module_group(struct fo_mctx *m, const char *gname);
+
+/*
+ * Appends "GROUP: node0, node1..." naming g and its nodes (the modules' `invoke` value).
+ */
+void fo__module_add_nodes(struct fo_buf *b, const struct fo_rgroup *g);
+
+/*
+ * The nodes of g that ords (a `target.ordinals` list of node numbers or `all`; NULL or
+ * unset: all) names, in ordinal order, into *sel (owned, room for one more; *nsel of
+ * them). Returns 0, or FO_EINVAL when an ordinal is out of range, the reason in err.
+ */
+int fo__module_select_nodes(struct fo_rgroup *g, const struct fo_propval *ords, struct fo_node ***sel,
+			    size_t *nsel, struct fo_err *err);
+
+/*
+ * The validate hook's part for property `target.ordinals` of ps: each entry must be `all`
+ * or a node number from 0, else an error goes to d. Returns how many node numbers it
+ * lists; *all (may be NULL) tells whether it is unset or lists `all`.
+ */
+size_t fo__module_validate_ordinals(const struct fo_propset *ps, struct fo_diags *d, bool *all);
 
 /*
  * What the module points at, appended to out: the property prop expanded for node when it
@@ -47,6 +72,24 @@ struct fo__module_job {
 	int rc;                  /* fo_node_exec's: 0 when it ran (see res) */
 	struct fo_err err;
 };
+
+/*
+ * One job per node of g (owned, g->n of them; free with fo__module_jobs_free), each
+ * running argv (borrowed) with log_prefix (borrowed, may be NULL) and timeout_ns, its
+ * output captured up to capture_max bytes.
+ */
+struct fo__module_job *fo__module_jobs_new(struct fo_rgroup *g, const char *const *argv, const char *log_prefix,
+					   int64_t timeout_ns, size_t capture_max);
+
+/* Frees the n jobs of fo__module_jobs_new (NULL is fine). */
+void fo__module_jobs_free(struct fo__module_job *jobs, size_t n);
+
+/*
+ * Why job j of the program named tool (borrowed) failed, written into tmp (n bytes) and
+ * returned: it could not run, it timed out, or it ended with a status other than 0.
+ * NULL when it exited 0.
+ */
+const char *fo__module_job_failure(const struct fo__module_job *j, const char *tool, char *tmp, size_t n);
 
 /*
  * Runs job (a struct fo__module_job *) on its node, in the node's folder, its output

@@ -179,20 +179,6 @@ static void add_tail(struct fo_buf *b, const struct fo_buf *out)
 		fo_buf_truncate(b, b->len - 1);
 }
 
-/* Why a job failed, or NULL. */
-static const char *job_failure(const struct fo__module_job *j, char *tmp, size_t n)
-{
-	if (j->rc)
-		snprintf(tmp, n, "could not run pgbench: %.900s", j->err.msg);
-	else if (j->res.timed_out)
-		snprintf(tmp, n, "pgbench timed out");
-	else if (j->res.exit_code != 0 || j->res.signal)
-		snprintf(tmp, n, "pgbench ended with status %d%s", j->res.exit_code, j->res.signal ? " (killed)" : "");
-	else
-		return NULL;
-	return tmp;
-}
-
 static int run(struct fo_mctx *m, struct fo_err *err)
 {
 	const struct fo_propset *ps = m->props;
@@ -242,9 +228,7 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 	argv[k] = NULL;
 
 	struct fo_buf b = FO_BUF_INIT;
-	fo_buf_addf(&b, "%s:", g->spec->name);
-	for (size_t i = 0; i < g->n; i++)
-		fo_buf_addf(&b, "%s %s", i ? "," : "", g->nodes[i].name);
+	fo__module_add_nodes(&b, g);
 	fo_buf_addf(&b, ": init scale %s, %s clients x %zu node%s, %s s, %s", scale, clients, g->n,
 		    g->n == 1 ? "" : "s", dur, argv[8]);
 	fo_emit(m, FO_OP_INVOKE, b.s);
@@ -257,7 +241,7 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 		struct fo__module_job ij = {.node = &g->nodes[0], .argv = init, .timeout_ns = timeout};
 		fo_buf_init(&ij.out, CAPTURE_MAX);
 		run_job(&ij);
-		if ((why = job_failure(&ij, tmp, sizeof(tmp))) != NULL) {
+		if ((why = fo__module_job_failure(&ij, "pgbench", tmp, sizeof(tmp))) != NULL) {
 			fo_buf_clear(&b);
 			fo_buf_addf(&b, "initialising: %s; output in %s/%s/fallout-node.log", why, g->spec->name,
 				    g->nodes[0].name);
@@ -266,12 +250,8 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 		fo_buf_release(&ij.out);
 	}
 	if (!why) {
-		struct fo__module_job *jobs = fo_calloc(g->n, sizeof(*jobs));
-		for (size_t i = 0; i < g->n; i++) {
-			jobs[i] = (struct fo__module_job){
-			    .node = &g->nodes[i], .argv = argv, .timeout_ns = secs * 1000000000LL + timeout};
-			fo_buf_init(&jobs[i].out, CAPTURE_MAX);
-		}
+		struct fo__module_job *jobs =
+		    fo__module_jobs_new(g, argv, NULL, secs * 1000000000LL + timeout, CAPTURE_MAX);
 		fo__module_run_jobs(jobs, g->n, sizeof(*jobs), run_job);
 		double tps_sum = 0, tx_sum = 0;
 		for (size_t i = 0; i < g->n && !why; i++) {
@@ -279,7 +259,7 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 			fo_buf_clear(&b);
 			fo_buf_addf(&b, "{\"node\": \"%s\"", j->node->name);
 			double tps = 0, tx = 0;
-			why = job_failure(j, tmp, sizeof(tmp));
+			why = fo__module_job_failure(j, "pgbench", tmp, sizeof(tmp));
 			if (!why && !parse_report(j->out.s, &b, &tps, &tx))
 				why = "pgbench printed no tps";
 			if (why) {
@@ -300,9 +280,7 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 				    tx_sum);
 			fo_emit_media(m, FO_OP_INFO, "application/json", b.s);
 		}
-		for (size_t i = 0; i < g->n; i++)
-			fo_buf_release(&jobs[i].out);
-		fo_free(jobs);
+		fo__module_jobs_free(jobs, g->n);
 	}
 	fo_buf_release(&b);
 	fo_buf_release(&dsn);

@@ -306,23 +306,15 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 	argv[k] = NULL;
 
 	struct fo_buf b = FO_BUF_INIT;
-	fo_buf_addf(&b, "%s:", g->spec->name);
-	for (size_t i = 0; i < g->n; i++)
-		fo_buf_addf(&b, "%s %s", i ? "," : "", g->nodes[i].name);
+	fo__module_add_nodes(&b, g);
 	fo_buf_adds(&b, ":");
 	for (size_t i = 0; argv[i]; i++)
 		fo_buf_addf(&b, " %s", argv[i]);
 	fo_emit(m, FO_OP_INVOKE, b.s);
 
-	struct fo__module_job *jobs = fo_calloc(g->n, sizeof(*jobs));
-	for (size_t i = 0; i < g->n; i++) {
-		jobs[i] = (struct fo__module_job){
-		    .node = &g->nodes[i],
-		    .argv = argv,
-		    .log_prefix = "$ redis-benchmark ...  # module redis_benchmark\n",
-		    .timeout_ns = fo_props_duration_ns(ps, "timeout", 600000000000LL)};
-		fo_buf_init(&jobs[i].out, CAPTURE_MAX);
-	}
+	struct fo__module_job *jobs =
+	    fo__module_jobs_new(g, argv, "$ redis-benchmark ...  # module redis_benchmark\n",
+				fo_props_duration_ns(ps, "timeout", 600000000000LL), CAPTURE_MAX);
 	fo__module_run_jobs(jobs, g->n, sizeof(*jobs), fo__module_exec_job);
 
 	struct total tot[MAX_TESTS];
@@ -333,18 +325,9 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 	for (size_t i = 0; i < g->n && !bad; i++) {
 		struct fo__module_job *j = &jobs[i];
 		save_csv(j);
-		if (j->rc) {
-			snprintf(tmp, sizeof(tmp), "could not run redis-benchmark: %.1000s", j->err.msg);
-			why = tmp;
-		} else if (j->res.timed_out) {
-			why = "timed out";
-		} else if (j->res.exit_code != 0 || j->res.signal) {
-			snprintf(tmp, sizeof(tmp), "redis-benchmark ended with status %d%s", j->res.exit_code,
-				 j->res.signal ? " (killed)" : "");
-			why = tmp;
-		} else if (emit_tests(m, j, g->n > 1, tot, &ntot) == 0) {
+		why = fo__module_job_failure(j, "redis-benchmark", tmp, sizeof(tmp));
+		if (!why && emit_tests(m, j, g->n > 1, tot, &ntot) == 0)
 			why = "redis-benchmark printed no results (is the server reachable?)";
-		}
 		if (why)
 			bad = j;
 	}
@@ -363,9 +346,7 @@ static int run(struct fo_mctx *m, struct fo_err *err)
 		fo_buf_adds(&b, "}}");
 		fo_emit_media(m, FO_OP_INFO, "application/json", b.s);
 	}
-	for (size_t i = 0; i < g->n; i++)
-		fo_buf_release(&jobs[i].out);
-	fo_free(jobs);
+	fo__module_jobs_free(jobs, g->n);
 	fo_buf_release(&tests);
 	fo_buf_release(&b);
 	FO_UNUSED(err);
