@@ -6,7 +6,12 @@
 
 #include "components/config_managers/cm_common.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdarg.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "engine/log.h"
 #include "engine/run.h"
@@ -14,6 +19,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/proc.h"
 
 void fo__cm_args_addf(struct fo__cm_args *a, const char *fmt, ...)
 {
@@ -70,4 +76,46 @@ int fo__cm_remove_folders(struct fo_rgroup *g, const char *folder, const char *w
 		fo_buf_release(&failed);
 	}
 	return first;
+}
+
+int fo__cm_wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - fo_now_ns();
+		if (left <= 0)
+			return ETIMEDOUT;
+		struct pollfd p = {.fd = fd, .events = events};
+		int r = poll(&p, 1, (int)((left + 999999) / 1000000));
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return errno;
+	}
+}
+
+int fo__cm_connect(const char *addr, int port, int64_t deadline, int *fd, struct fo_err *err)
+{
+	*fd = -1;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
+		return fo_err_set(err, FO_EINVAL, "'%s' is not an IPv4 address", addr);
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return fo_err_set(err, FO_ENET, "socket: %s", strerror(errno));
+	int e = connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? 0 : errno;
+	if (e == EINPROGRESS) {
+		socklen_t len = sizeof(e);
+		if (fo__cm_wait_fd(s, POLLOUT, deadline) == ETIMEDOUT) {
+			close(s);
+			return fo_err_set(err, FO_ENET, "%s:%d did not answer in time", addr, port);
+		}
+		if (getsockopt(s, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
+			e = errno;
+	}
+	if (e) {
+		close(s);
+		return fo_err_set(err, FO_ENET, "cannot connect to %s:%d: %s", addr, port, strerror(e));
+	}
+	*fd = s;
+	return 0;
 }

@@ -1,12 +1,14 @@
 /*
  * cm_common.h: what the configuration managers that run their own servers (etcd,
- * postgresql) share: a command line being built, writing a text artifact, and removing
- * each node's folder of the manager at unconfigure.
+ * postgresql, redis) share: a command line being built, writing a text artifact, removing
+ * each node's folder of the manager at unconfigure, and a TCP connection to a server
+ * that gives up at a deadline.
  */
 #ifndef FO_CM_COMMON_H
 #define FO_CM_COMMON_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/common.h"
 
@@ -38,5 +40,21 @@ int fo__cm_write_artifact(struct fo_node *n, const char *name, const char *text,
  * tried; returns 0 or the first error.
  */
 int fo__cm_remove_folders(struct fo_rgroup *g, const char *folder, const char *who, struct fo_err *err);
+
+/*
+ * Waits until fd is ready for events (poll(2) flags) or the monotonic deadline (ns, as
+ * fo_now_ns) passes. Returns 0 when ready, ETIMEDOUT when the deadline passed, or the
+ * errno of a failed poll.
+ */
+int fo__cm_wait_fd(int fd, short events, int64_t deadline);
+
+/*
+ * Connects a non-blocking TCP socket to addr (IPv4, dotted) port port, waiting until
+ * deadline (monotonic ns). Returns 0 with the connected socket (close-on-exec,
+ * non-blocking; the caller closes it) in *fd, or FO_EINVAL ("'ADDR' is not an IPv4
+ * address") or FO_ENET ("cannot connect to ADDR:PORT: ...", "ADDR:PORT did not answer in
+ * time") in err (may be NULL) with *fd -1.
+ */
+int fo__cm_connect(const char *addr, int port, int64_t deadline, int *fd, struct fo_err *err);
 
 #endif

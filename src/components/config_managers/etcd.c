@@ -14,9 +14,7 @@
  */
 #include "util/common.h"
 
-#include <arpa/inet.h>
 #include <jansson.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -102,22 +100,6 @@ static void read_conf(const struct fo_rgroup *g, const struct fo_propset *ps, st
 
 /* ---- asking a member over HTTP ---- */
 
-/* Waits until fd is ready for events or the deadline passes. */
-static bool wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - fo_now_ns();
-		if (left <= 0)
-			return false;
-		struct pollfd p = {.fd = fd, .events = events};
-		int r = poll(&p, 1, (int)(left / 1000000 + 1));
-		if (r > 0)
-			return true;
-		if (r < 0 && errno != EINTR)
-			return false;
-	}
-}
-
 /*
  * Sends one HTTP/1.0 request (payload: a JSON body, or NULL) to host:port and reads the
  * whole answer, the server closing the connection after it. Sets *status and appends the
@@ -126,21 +108,13 @@ static bool wait_fd(int fd, short events, int64_t deadline)
 static int http_call(const char *host, int port, const char *method, const char *path, const char *payload,
 		     int *status, struct fo_buf *body)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1)
-		return -1;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -1;
 	int64_t deadline = fo_now_ns() + HTTP_TIMEOUT_NS;
+	int fd;
+	if (fo__cm_connect(host, port, deadline, &fd, NULL) != 0)
+		return -1;
 	struct fo_buf req = FO_BUF_INIT, resp = FO_BUF_INIT;
 	fo_buf_init(&resp, HTTP_MAX);
-	int rc = -1, soerr = 0;
-	socklen_t slen = sizeof(soerr);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS)
-		goto out;
-	if (!wait_fd(fd, POLLOUT, deadline) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &slen) < 0 || soerr)
-		goto out;
+	int rc = -1;
 	fo_buf_addf(&req, "%s %s HTTP/1.0\r\nHost: %s:%d\r\nConnection: close\r\n", method, path, host, port);
 	if (payload)
 		fo_buf_addf(&req, "Content-Type: application/json\r\nContent-Length: %zu\r\n", strlen(payload));
@@ -148,7 +122,7 @@ static int http_call(const char *host, int port, const char *method, const char 
 	if (payload)
 		fo_buf_adds(&req, payload);
 	for (size_t off = 0; off < req.len;) {
-		if (!wait_fd(fd, POLLOUT, deadline))
+		if (fo__cm_wait_fd(fd, POLLOUT, deadline))
 			goto out;
 		ssize_t w = send(fd, req.s + off, req.len - off, MSG_NOSIGNAL);
 		if (w < 0 && (errno == EAGAIN || errno == EINTR))
@@ -158,7 +132,7 @@ static int http_call(const char *host, int port, const char *method, const char 
 		off += (size_t)w;
 	}
 	for (;;) {
-		if (!wait_fd(fd, POLLIN, deadline))
+		if (fo__cm_wait_fd(fd, POLLIN, deadline))
 			goto out;
 		char chunk[4096];
 		ssize_t r = recv(fd, chunk, sizeof(chunk), 0);

@@ -33,10 +33,9 @@
  */
 #include "util/common.h"
 
-#include <arpa/inet.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -932,21 +931,17 @@ static const char *wire_error(const struct fo_buf *body)
 static int wire_query(const struct fo_node *n, int port, const char *user, const char *db, const char *sql,
 		      struct fo_buf *row, struct fo_err *err)
 {
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	if (inet_pton(AF_INET, n->address, &sa.sin_addr) != 1)
-		return fo_err_set(err, FO_EINVAL, "'%s' is not an IPv4 address", n->address);
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return fo_err_set(err, FO_ENET, "socket: %s", strerror(errno));
+	int fd;
+	int rc = fo__cm_connect(n->address, port, fo_now_ns() + SAMPLE_TIMEOUT_US * 1000LL, &fd, err);
+	if (rc)
+		return rc;
+	/* blocking from here on, each send or receive bounded */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	struct timeval tv = {.tv_sec = 0, .tv_usec = SAMPLE_TIMEOUT_US};
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)); /* connect too */
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	struct fo_buf b = FO_BUF_INIT, body = FO_BUF_INIT;
-	int rc = 0, nvalues = -1;
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		rc = fo_err_set(err, FO_ENET, "cannot connect to %s:%d: %s", n->address, port, strerror(errno));
-		goto out;
-	}
+	int nvalues = -1;
 	put32(&b, 196608); /* protocol 3.0 */
 	static const char *const keys[] = {"user", "database", "application_name"};
 	const char *values[] = {user, db, "fallout-sampler"};
@@ -997,7 +992,6 @@ static int wire_query(const struct fo_node *n, int port, const char *user, const
 		fo_buf_clear(&b);
 		wire_send(fd, 'X', &b);
 	}
-out:
 	close(fd);
 	fo_buf_release(&b);
 	fo_buf_release(&body);

@@ -21,16 +21,15 @@
  */
 #include "util/common.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <math.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "components/component.h"
+#include "components/config_managers/cm_common.h"
 #include "engine/log.h"
 #include "engine/run.h"
 #include "load/resp.h"
@@ -412,49 +411,20 @@ struct conn {
 	int port;
 };
 
-/* Waits until fd is ready for events or the deadline passes. Returns 0 or FO_ENET. */
+/* Waits until the connection is ready for events or its deadline passes. Returns 0 or
+ * FO_ENET. */
 static int wait_fd(struct conn *c, short events, struct fo_err *err)
 {
-	for (;;) {
-		int64_t left = c->deadline - fo_now_ns();
-		if (left <= 0)
-			return fo_err_set(err, FO_ENET, "%s:%d did not answer in time", c->addr, c->port);
-		struct pollfd p = {.fd = c->fd, .events = events};
-		int r = poll(&p, 1, (int)((left + NS_PER_MS - 1) / NS_PER_MS));
-		if (r > 0)
-			return 0;
-		if (r < 0 && errno != EINTR)
-			return fo_err_set(err, FO_ENET, "poll: %s", strerror(errno));
-	}
+	int e = fo__cm_wait_fd(c->fd, events, c->deadline);
+	if (e == ETIMEDOUT)
+		return fo_err_set(err, FO_ENET, "%s:%d did not answer in time", c->addr, c->port);
+	return e ? fo_err_set(err, FO_ENET, "poll: %s", strerror(e)) : 0;
 }
 
 static int conn_open(struct conn *c, const char *addr, int port, int64_t deadline, struct fo_err *err)
 {
 	*c = (struct conn){.fd = -1, .deadline = deadline, .addr = addr, .port = port};
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	if (inet_pton(AF_INET, addr, &sa.sin_addr) != 1)
-		return fo_err_set(err, FO_EINVAL, "'%s' is not an IPv4 address", addr);
-	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0)
-		return fo_err_set(err, FO_ENET, "socket: %s", strerror(errno));
-	int rc = 0;
-	if (connect(c->fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		if (errno != EINPROGRESS)
-			rc = fo_err_set(err, FO_ENET, "cannot connect to %s:%d: %s", addr, port, strerror(errno));
-		else if (!(rc = wait_fd(c, POLLOUT, err))) {
-			int e = 0;
-			socklen_t len = sizeof(e);
-			if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
-				e = errno;
-			if (e)
-				rc = fo_err_set(err, FO_ENET, "cannot connect to %s:%d: %s", addr, port, strerror(e));
-		}
-	}
-	if (rc) {
-		close(c->fd);
-		c->fd = -1;
-	}
-	return rc;
+	return fo__cm_connect(addr, port, deadline, &c->fd, err);
 }
 
 static int conn_send(struct conn *c, const struct fo_buf *out, struct fo_err *err)

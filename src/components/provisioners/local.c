@@ -115,13 +115,6 @@ static void record_proc(void *ctx, pid_t pid, pid_t pgid)
 	pthread_mutex_unlock(&lg->lock);
 }
 
-/* True if the process recorded as pid/start still runs. */
-static bool same_process(pid_t pid, uint64_t start)
-{
-	uint64_t now = fo_proc_start_time(pid);
-	return now != 0 && now == start;
-}
-
 /* Kills a recorded process group if it is still ours (see ledger.c for the reasoning). */
 static void kill_if_ours(pid_t pid, uint64_t start, int64_t grace_ns)
 {
@@ -139,9 +132,8 @@ static void kill_if_ours(pid_t pid, uint64_t start, int64_t grace_ns)
  * runs with different FALLOUT_STATE_DIRs must not get the same addresses. Root uses
  * /run/fallout/loopback; others /tmp/fallout-loopback-<uid>; FALLOUT_CLAIMS_DIR overrides.
  */
-static void lock_path(int gnum, struct fo_buf *out, struct fo_err *err)
+static void lock_path(int gnum, struct fo_buf *out)
 {
-	FO_UNUSED(err);
 	fo_buf_clear(out);
 	const char *dir = getenv("FALLOUT_CLAIMS_DIR");
 	if (dir && *dir)
@@ -189,7 +181,7 @@ static bool held_by_kept_cluster(int fd, const char *ours)
 static int try_claim(int gnum, const char *cluster)
 {
 	struct fo_buf p = FO_BUF_INIT;
-	lock_path(gnum, &p, NULL);
+	lock_path(gnum, &p);
 	int fd = open(p.s, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	fo_buf_release(&p);
 	if (fd < 0)
@@ -655,7 +647,7 @@ static enum fo_runlevel adopt(struct fo_rgroup *g, struct fo_buf *why)
 	}
 	for (size_t i = 0; i < sv.nsvcs; i++) {
 		if (sv.svcs[i].ordinal < 0 || (size_t)sv.svcs[i].ordinal >= g->n ||
-		    !same_process(sv.svcs[i].pid, sv.svcs[i].start)) {
+		    !fo_proc_alive(sv.svcs[i].pid, sv.svcs[i].start)) {
 			fo_buf_addf(why, "service '%s' on node%d is not running", sv.svcs[i].name, sv.svcs[i].ordinal);
 			goto damaged;
 		}
@@ -707,6 +699,7 @@ static enum fo_runlevel adopt(struct fo_rgroup *g, struct fo_buf *why)
 damaged:
 	fo_info(g->log, "cluster '%s' kept by an earlier run is not whole (%s): taking it down", cluster, why->s);
 	take_down(base.s, &sv);
+	fo_cluster_forget(cluster, NULL); /* gone: its record goes too (a rebuilt group keeps it only if kept) */
 	found = FO_RL_DESTROYED;
 out:
 	saved_release(&sv);
@@ -882,7 +875,7 @@ static int local_start_service(struct fo_node *n, const char *name, const struct
 	if (!rc) {
 		pthread_mutex_lock(&lg->lock);
 		struct svc *old = find_svc(lg, n, name, NULL);
-		bool running = old && (old->s ? fo_service_running(old->s) : same_process(old->pid, old->start));
+		bool running = old && (old->s ? fo_service_running(old->s) : fo_proc_alive(old->pid, old->start));
 		pthread_mutex_unlock(&lg->lock);
 		if (old && running)
 			rc = fo_err_set(err, FO_EEXISTS, "service '%s' already runs on %s/%s", name,

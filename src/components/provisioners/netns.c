@@ -833,14 +833,25 @@ static int netns_check_state(struct fo_rgroup *g, const struct fo_propset *props
 
 /* ---- commands and services ---- */
 
+/* n's group, when n's namespace is made; else NULL with err set. */
+static struct ngroup *made_group(struct fo_node *n, struct fo_err *err)
+{
+	struct ngroup *ng = find(n->group);
+	if (!ng || !ng->ns || !ng->ns[n->ordinal] || !ng->made) {
+		fo_err_set(err, FO_EINVAL, "%s/%s has no network namespace yet (the group is not created)",
+			   n->group->spec->name, n->name);
+		return NULL;
+	}
+	return ng;
+}
+
 /* cmd, to run in n's namespace with the group's addresses. env is owned by the caller. */
 static int in_namespace(struct fo_node *n, const struct fo_cmd *cmd, struct fo_cmd *out, const char ***env,
 			struct fo_err *err)
 {
-	struct ngroup *ng = find(n->group);
-	if (!ng || !ng->ns || !ng->ns[n->ordinal] || !ng->made)
-		return fo_err_set(err, FO_EINVAL, "%s/%s has no network namespace yet (the group is not created)",
-				  n->group->spec->name, n->name);
+	struct ngroup *ng = made_group(n, err);
+	if (!ng)
+		return FO_EINVAL;
 	if (!cmd)
 		return fo_err_set(err, FO_EINVAL, "no command to run on %s/%s", n->group->spec->name, n->name);
 	size_t extra = 0;
@@ -890,40 +901,35 @@ static int netns_collect(struct fo_node *n, const char *path, const char *dest, 
 
 static int netns_service_pids(struct fo_node *n, pid_t *out, size_t max)
 {
-	return LOCAL->service_pids ? LOCAL->service_pids(n, out, max) : FO_EUNSUPPORTED;
+	return LOCAL->service_pids(n, out, max);
 }
 
 static int netns_command_pids(struct fo_node *n, pid_t *out, size_t max)
 {
-	return LOCAL->command_pids ? LOCAL->command_pids(n, out, max) : FO_EUNSUPPORTED;
+	return LOCAL->command_pids(n, out, max);
 }
 
 static int netns_services(struct fo_node *n, void (*fn)(void *ctx, const char *name, pid_t pgid), void *ctx)
 {
-	return LOCAL->services ? LOCAL->services(n, fn, ctx) : FO_EUNSUPPORTED;
+	return LOCAL->services(n, fn, ctx);
 }
 
 static int netns_kill_service(struct fo_node *n, const char *name, struct fo_err *err)
 {
-	if (!LOCAL->kill_service)
-		return fo_err_set(err, FO_EUNSUPPORTED, "the netns provisioner cannot kill services");
 	return LOCAL->kill_service(n, name, err);
 }
 
 /* local restarts with the command it was given, which names the namespace. */
 static int netns_restart_service(struct fo_node *n, const char *name, struct fo_err *err)
 {
-	if (!LOCAL->restart_service)
-		return fo_err_set(err, FO_EUNSUPPORTED, "the netns provisioner cannot restart services");
 	return LOCAL->restart_service(n, name, err);
 }
 
 static int netns_network(struct fo_node *n, struct fo_buf *netns, struct fo_buf *dev, struct fo_err *err)
 {
-	struct ngroup *ng = find(n->group);
-	if (!ng || !ng->ns || !ng->ns[n->ordinal] || !ng->made)
-		return fo_err_set(err, FO_EINVAL, "%s/%s has no network namespace yet (the group is not created)",
-				  n->group->spec->name, n->name);
+	struct ngroup *ng = made_group(n, err);
+	if (!ng)
+		return FO_EINVAL;
 	fo_buf_clear(netns);
 	fo_buf_adds(netns, ng->ns[n->ordinal]);
 	fo_buf_clear(dev);
