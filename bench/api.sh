@@ -3,7 +3,7 @@
 # one run. A `fallout serve` (single-user mode, its own loopback port and temp data folder)
 # gets RUNS finished runs of one test in its store: one real run through the API, then,
 # with the server stopped, its row copied RUNS-1 times (new ids, spread creation times)
-# with Python's sqlite3, whatever the store's schema is; then the server starts again.
+# with Python's sqlite3; then the server starts again.
 # wrk (THREADS threads, CONNS connections, DURATION seconds, --latency) then measures:
 #   (a) GET /tests/E/N/runs/api?limit=100   a page of the listing
 #   (b) GET /tests/E/N/runs/api             the whole listing (RUNS runs)
@@ -85,39 +85,27 @@ done
 [[ $state == PASSED ]] || { echo "bench/api.sh: the seed run ended $state" >&2; exit 1; }
 stop_server
 
-# Copy the run's row: find the table and column holding its id, then insert copies with new
-# ids (and creation times a millisecond apart, so the listing's order is well defined).
+# Copy the run's row (store_sqlite.c's schema) with new ids, and creation times a
+# millisecond apart, so the listing's order is well defined.
 python3 - "$tmp/data/fallout.db" "$run" "$runs" <<'PY'
 import sqlite3, sys, uuid
 db, run, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 con = sqlite3.connect(db)
-tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-for t in tables:
-    cols = [r[1] for r in con.execute(f'PRAGMA table_info("{t}")')]
-    for c in cols:
-        row = con.execute(f'SELECT * FROM "{t}" WHERE "{c}" = ?', (run,)).fetchone()
-        if row and c in ("run_id", "id", "runid", "test_run_id"):
-            break
-    else:
-        continue
-    break
-else:
-    sys.exit(f"no table holds run {run}: {tables}")
-idx = cols.index(c)
-created = next((i for i, k in enumerate(cols) if k in ("created_at", "created")), None)
+cur = con.execute("SELECT * FROM runs WHERE run_id = ?", (run,))
+cols = [d[0] for d in cur.description]
+row = cur.fetchone() or sys.exit(f"the store holds no run {run}")
+idx, created = cols.index("run_id"), cols.index("created_at")
 rows = []
 for i in range(1, n):
     r = list(row)
     r[idx] = str(uuid.uuid4())
-    if created is not None and isinstance(r[created], int):
-        r[created] = row[created] - i
+    r[created] = row[created] - i
     rows.append(r)
 marks = ", ".join("?" * len(cols))
-names = ", ".join(f'"{k}"' for k in cols)
 with con:
-    con.executemany(f'INSERT INTO "{t}" ({names}) VALUES ({marks})', rows)
-got = con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-print(f"store: table {t} (id column {c}) now holds {got} runs", file=sys.stderr)
+    con.executemany(f"INSERT INTO runs ({', '.join(cols)}) VALUES ({marks})", rows)
+got = con.execute("SELECT count(*) FROM runs").fetchone()[0]
+print(f"store: {got} runs", file=sys.stderr)
 PY
 start_server
 
@@ -131,9 +119,7 @@ curl -sf -o "$tmp/www/page.json" "$url$page"
 curl -sf -o "$tmp/www/all.json" "$url$all"
 curl -sf -o "$tmp/www/one.json" "$url$one"
 chmod 644 "$tmp"/www/*.json
-count=$(python3 -c 'import json, sys
-j = json.load(open(sys.argv[1]))
-print(len(j if isinstance(j, list) else next(v for v in j.values() if isinstance(v, list))))' "$tmp/www/all.json")
+count=$(python3 -c 'import json, sys; print(len(json.load(open(sys.argv[1]))))' "$tmp/www/all.json")
 [[ $count == "$runs" ]] || { echo "bench/api.sh: the listing holds $count runs, not $runs" >&2; exit 1; }
 
 nport=$(free_port)

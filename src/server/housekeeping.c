@@ -132,9 +132,9 @@ static void housekeep(struct fo_queue *q, int *compressed, int *reaped, int64_t 
 		if (fo_store_run_list(store, a, &f, &recs, &n) == 0) {
 			for (size_t i = 0; i < n; i++) {
 				struct fo_run_rec *r = &recs[i];
-				if (!fo__state_final(r->state) || !worth_compressing(r->artifacts))
+				const char *dir = fo_server_run_dir(q->srv, a, r->owner, r->test_name, r->run_id);
+				if (!dir || !fo__state_final(r->state) || !worth_compressing(r->artifacts))
 					continue;
-				const char *dir = fo__queue_run_dir(q, a, r->owner, r->test_name, r->run_id);
 				struct compress_ctx cc = {0};
 				fo__walk_files(dir, compress_one, &cc);
 				struct fo_buf art = FO_BUF_INIT;
@@ -163,9 +163,10 @@ static void housekeep(struct fo_queue *q, int *compressed, int *reaped, int64_t 
 				struct fo_run_rec *r = &recs[i];
 				if (r->keep_forever || !fo__state_final(r->state))
 					continue;
-				const char *dir = fo__queue_run_dir(q, a, r->owner, r->test_name, r->run_id);
+				/* no folder for names that cannot be folder names: only the record goes */
+				const char *dir = fo_server_run_dir(q->srv, a, r->owner, r->test_name, r->run_id);
 				struct fo_buf failed = FO_BUF_INIT;
-				int e = fo_remove_tree(dir, true, &failed);
+				int e = dir ? fo_remove_tree(dir, true, &failed) : 0;
 				if (e) {
 					fprintf(stderr, "fallout serve: housekeeping: cannot remove '%s': %s\n", failed.s,
 						strerror(e));

@@ -23,7 +23,6 @@
 #include "util/arena.h"
 #include "util/buf.h"
 #include "util/err.h"
-#include "util/fs.h"
 #include "util/proc.h"
 
 /* ---- the pure pick ---- */
@@ -197,14 +196,22 @@ struct fo_queue *fo_queue_new(struct fo_server *srv)
 	return q;
 }
 
+/* owner's entry in q->seen, or NULL (q->lock held). */
+static struct fo__qowner *seen_of(struct fo_queue *q, const char *owner)
+{
+	for (size_t i = 0; i < q->nseen; i++)
+		if (strcmp(q->seen[i].owner, owner) == 0)
+			return &q->seen[i];
+	return NULL;
+}
+
 void fo__queue_note_start(struct fo_queue *q, const char *owner, int64_t at)
 {
-	for (size_t i = 0; i < q->nseen; i++) {
-		if (strcmp(q->seen[i].owner, owner) == 0) {
-			if (at > q->seen[i].last_started)
-				q->seen[i].last_started = at;
-			return;
-		}
+	struct fo__qowner *o = seen_of(q, owner);
+	if (o) {
+		if (at > o->last_started)
+			o->last_started = at;
+		return;
 	}
 	FO_GROW(q->seen, q->capseen, q->nseen + 1);
 	q->seen[q->nseen++] = (struct fo__qowner){.owner = fo_strdup(owner), .last_started = at};
@@ -212,10 +219,8 @@ void fo__queue_note_start(struct fo_queue *q, const char *owner, int64_t at)
 
 static int64_t last_start_of(struct fo_queue *q, const char *owner)
 {
-	for (size_t i = 0; i < q->nseen; i++)
-		if (strcmp(q->seen[i].owner, owner) == 0)
-			return q->seen[i].last_started;
-	return 0;
+	const struct fo__qowner *o = seen_of(q, owner);
+	return o ? o->last_started : 0;
 }
 
 int fo__queue_fail_rec(struct fo_queue *q, struct fo_arena *a, struct fo_run_rec *rec, const char *state,
@@ -235,14 +240,22 @@ int fo__queue_fail_rec(struct fo_queue *q, struct fo_arena *a, struct fo_run_rec
 	return fo_store_run_update(q->srv->store, rec);
 }
 
-static const char *const queued_states[] = {"CREATED", "WAITING_FOR_RESOURCES", NULL};
+const char *const fo__queued_states[] = {"CREATED", "WAITING_FOR_RESOURCES", NULL};
+
+bool fo__state_queued(const char *state)
+{
+	for (size_t i = 0; fo__queued_states[i]; i++)
+		if (state && strcmp(state, fo__queued_states[i]) == 0)
+			return true;
+	return false;
+}
 
 /* One scheduling pass (q->lock held). */
 static void schedule(struct fo_queue *q)
 {
 	const struct fo_server_config *cfg = q->srv->cfg;
 	struct fo_arena *a = fo_arena_new();
-	struct fo_run_filter f = {.states = queued_states, .oldest_first = true};
+	struct fo_run_filter f = {.states = fo__queued_states, .oldest_first = true};
 	struct fo_run_rec *recs = NULL;
 	size_t n = 0;
 	if (fo_store_run_list(q->srv->store, a, &f, &recs, &n) != 0 || n == 0) {
@@ -281,10 +294,7 @@ static void schedule(struct fo_queue *q)
 	st.nowners = nowners;
 	for (size_t i = 0; i < q->nruns; i++) {
 		for (size_t k = 0; k < q->runs[i]->nneeds; k++) {
-			int64_t li = -1;
-			for (size_t l = 0; l < cfg->nlimits; l++)
-				if (strcmp(cfg->limits[l].provisioner, q->runs[i]->needs[k].provisioner) == 0)
-					li = (int64_t)l;
+			int64_t li = limit_index(&st, q->runs[i]->needs[k].provisioner);
 			if (li >= 0)
 				st.in_use[li] += q->runs[i]->needs[k].nodes;
 		}
@@ -365,15 +375,9 @@ static void seed_last_starts(struct fo_queue *q)
 
 int fo_queue_start(struct fo_queue *q, struct fo_err *err)
 {
-	struct fo_server *srv = q->srv;
-	/* the ledgers of the runs live in <data>/state: cleanup of dead runs must look there */
-	if (srv->state_dir) {
-		if (fo_mkdirs(srv->state_dir, err) != 0)
-			return err->code;
-		setenv("FALLOUT_STATE_DIR", srv->state_dir, 1);
-	}
-	if (srv->spool_dir && fo_mkdirs(srv->spool_dir, err) != 0)
-		return err->code;
+	/* the ledgers of the runs live in <data>/state (fo_server_start made it, and the spool
+	 * folder): cleanup of dead runs must look there */
+	setenv("FALLOUT_STATE_DIR", q->srv->state_dir, 1);
 	fo__queue_recover(q);
 	seed_last_starts(q);
 	if (pthread_create(&q->sched, NULL, scheduler, q) != 0)
@@ -456,7 +460,7 @@ int fo_queue_abort(struct fo_queue *q, const char *run_id, const char *reason)
 		rc = FO_ENOTFOUND;
 	} else if (fo__state_final(rec.state)) {
 		rc = FO_EEXISTS;
-	} else if (strcmp(rec.state, "CREATED") == 0 || strcmp(rec.state, "WAITING_FOR_RESOURCES") == 0) {
+	} else if (fo__state_queued(rec.state)) {
 		fo__queue_fail_rec(q, a, &rec, "ABORTED", rec.state, reason);
 	} else if (rec.pid > 0 && (uint64_t)rec.pid_start == fo_proc_start_time((pid_t)rec.pid)) {
 		/* running but not watched by us (should not happen): signal it anyway */
@@ -477,7 +481,7 @@ bool fo_queue_active(struct fo_queue *q, const char *run_id)
 	struct fo_arena *a = fo_arena_new();
 	struct fo_run_rec rec;
 	if (fo_store_run_get(q->srv->store, a, run_id, &rec) == 0)
-		active = strcmp(rec.state, "CREATED") == 0 || strcmp(rec.state, "WAITING_FOR_RESOURCES") == 0;
+		active = fo__state_queued(rec.state);
 	fo_arena_free(a);
 	return active;
 }
@@ -496,7 +500,7 @@ void fo_queue_pause(struct fo_queue *q, bool paused)
 void fo_queue_status_json(struct fo_queue *q, struct fo_buf *out)
 {
 	const struct fo_server_config *cfg = q->srv->cfg;
-	struct fo_run_filter f = {.states = queued_states};
+	struct fo_run_filter f = {.states = fo__queued_states};
 	size_t queued = fo_store_run_count(q->srv->store, &f);
 	pthread_mutex_lock(&q->lock);
 	json_t *j = json_object();

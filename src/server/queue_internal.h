@@ -145,9 +145,10 @@ struct fo_queue {
 	pthread_mutex_t hk_lock;      /* one housekeeping pass at a time */
 };
 
-/* The run folder of rec (arena-owned). */
-const char *fo__queue_run_dir(struct fo_queue *q, struct fo_arena *a, const char *owner, const char *test,
-			      const char *run_id);
+/* The states of a queued run, NULL-terminated (a run filter's states). */
+extern const char *const fo__queued_states[];
+/* True if state is a queued run's (CREATED, WAITING_FOR_RESOURCES). */
+bool fo__state_queued(const char *state);
 /* Starts rec's process and records it (q->lock held). Returns 0, or an error with the reason in err. */
 int fo__queue_spawn(struct fo_queue *q, const struct fo_run_rec *rec, struct fo_err *err);
 /* Re-adopts or finishes the runs an earlier server left active. */

@@ -197,22 +197,9 @@ void fo__artifacts_json(const char *dir, struct fo_buf *out, int64_t *bytes)
 
 /* ---- run entries ---- */
 
-const char *fo__queue_run_dir(struct fo_queue *q, struct fo_arena *a, const char *owner, const char *test,
-			      const char *run_id)
-{
-	const char *d = fo_server_run_dir(q->srv, a, owner, test, run_id);
-	if (d)
-		return d;
-	if (q->srv->runs_dir)
-		return fo_arena_printf(a, "%s/%s/%s/%s", q->srv->runs_dir, owner, test, run_id);
-	return fo_arena_printf(a, "%s/runs/%s/%s/%s", q->srv->data_dir, owner, test, run_id);
-}
-
 static const char *spool_of(struct fo_queue *q, struct fo_arena *a, const char *run_id)
 {
-	if (q->srv->spool_dir)
-		return fo_arena_printf(a, "%s/%s", q->srv->spool_dir, run_id);
-	return fo_arena_printf(a, "%s/spool/%s", q->srv->data_dir, run_id);
+	return fo_arena_printf(a, "%s/%s", q->srv->spool_dir, run_id);
 }
 
 void fo__qrun_free(struct fo__qrun *r)
@@ -241,15 +228,15 @@ static char *dup_or_null(const char *s)
 	return s ? fo_strdup(s) : NULL;
 }
 
-/* A run entry for rec (not yet watched). */
-static struct fo__qrun *qrun_new(struct fo_queue *q, const struct fo_run_rec *rec)
+/* A run entry for rec (not yet watched), whose run folder is run_dir. */
+static struct fo__qrun *qrun_new(struct fo_queue *q, const struct fo_run_rec *rec, const char *run_dir)
 {
 	struct fo_arena *a = fo_arena_new();
 	struct fo__qrun *r = fo_calloc(1, sizeof(*r));
 	r->run_id = fo_strdup(rec->run_id);
 	r->owner = fo_strdup(rec->owner);
 	r->test_name = fo_strdup(rec->test_name);
-	r->run_dir = fo_strdup(fo__queue_run_dir(q, a, rec->owner, rec->test_name, rec->run_id));
+	r->run_dir = fo_strdup(run_dir);
 	r->spool_dir = fo_strdup(spool_of(q, a, rec->run_id));
 	r->pidfd = -1;
 	r->state = dup_or_null(rec->state);
@@ -283,19 +270,17 @@ void fo__queue_wake_watcher(struct fo_queue *q)
 
 /* ---- starting ---- */
 
-/* True if name may be part of a file name here (no '/', not "." or ".."). */
-static bool safe_name(const char *name)
-{
-	return name && *name && !strchr(name, '/') && strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
-}
-
 int fo__queue_spawn(struct fo_queue *q, const struct fo_run_rec *rec0, struct fo_err *err)
 {
 	struct fo_server *srv = q->srv;
 	const struct fo_server_config *cfg = srv->cfg;
-	if (!safe_name(rec0->run_id) || !safe_name(rec0->test_name) || !safe_name(rec0->owner))
-		return fo_err_set(err, FO_EINVAL, "invalid run '%s' of test '%s'", rec0->run_id, rec0->test_name);
 	struct fo_arena *a = fo_arena_new();
+	/* NULL for names that cannot be folder names: checked before any folder is touched */
+	const char *run_dir = fo_server_run_dir(srv, a, rec0->owner, rec0->test_name, rec0->run_id);
+	if (!run_dir) {
+		fo_arena_free(a);
+		return fo_err_set(err, FO_EINVAL, "invalid run '%s' of test '%s'", rec0->run_id, rec0->test_name);
+	}
 	struct fo_run_rec rec = *rec0;
 	int rc = 0, logfd = -1, nullfd = -1;
 	const char *spool = spool_of(q, a, rec.run_id);
@@ -312,7 +297,6 @@ int fo__queue_spawn(struct fo_queue *q, const struct fo_run_rec *rec0, struct fo
 		rc = fo_err_set(err, FO_EIO, "cannot write the run's files in '%s': %s", spool, strerror(errno));
 		goto out;
 	}
-	const char *run_dir = fo__queue_run_dir(q, a, rec.owner, rec.test_name, rec.run_id);
 	/* exec -o needs a new or empty folder: a leftover of a start that did not complete goes */
 	fo_remove_tree(run_dir, false, NULL);
 	char *parent = fo_arena_strdup(a, run_dir);
@@ -366,8 +350,7 @@ int fo__queue_spawn(struct fo_queue *q, const struct fo_run_rec *rec0, struct fo
 			continue;
 		envp[ne++] = e;
 	}
-	envp[ne++] = fo_arena_printf(a, "FALLOUT_STATE_DIR=%s",
-				     srv->state_dir ? srv->state_dir : fo_arena_printf(a, "%s/state", srv->data_dir));
+	envp[ne++] = fo_arena_printf(a, "FALLOUT_STATE_DIR=%s", srv->state_dir);
 	for (size_t i = 0; i < nsecrets; i++)
 		envp[ne++] = fo_arena_printf(a, "FALLOUT_SECRET_%s=%s", names[i], values[i] ? values[i] : "");
 	envp[ne] = NULL;
@@ -405,7 +388,7 @@ int fo__queue_spawn(struct fo_queue *q, const struct fo_run_rec *rec0, struct fo
 		FO_UNUSED(w);
 		_exit(127);
 	}
-	struct fo__qrun *r = qrun_new(q, &rec);
+	struct fo__qrun *r = qrun_new(q, &rec, run_dir);
 	r->pid = pid;
 	r->pid_start = fo_proc_start_time(pid);
 	r->pidfd = fo_proc_pidfd(pid);
@@ -802,8 +785,7 @@ static pid_t find_run_process(const char *run_id)
  */
 static void recover_half_started(struct fo_queue *q, struct fo_arena *a)
 {
-	static const char *const queued[] = {"CREATED", "WAITING_FOR_RESOURCES", NULL};
-	struct fo_run_filter f = {.states = queued, .oldest_first = true};
+	struct fo_run_filter f = {.states = fo__queued_states, .oldest_first = true};
 	struct fo_run_rec *recs = NULL;
 	size_t n = 0;
 	if (fo_store_run_list(q->srv->store, a, &f, &recs, &n) != 0)
@@ -811,9 +793,9 @@ static void recover_half_started(struct fo_queue *q, struct fo_arena *a)
 	for (size_t i = 0; i < n; i++) {
 		struct fo_run_rec *rec = &recs[i];
 		const char *spool = spool_of(q, a, rec->run_id);
-		if (!fo_is_dir(spool))
-			continue;
-		const char *run_dir = fo__queue_run_dir(q, a, rec->owner, rec->test_name, rec->run_id);
+		const char *run_dir = fo_server_run_dir(q->srv, a, rec->owner, rec->test_name, rec->run_id);
+		if (!run_dir || !fo_is_dir(spool))
+			continue; /* never started (names that cannot be folders never are) */
 		pid_t pid = find_run_process(rec->run_id);
 		struct stat st;
 		bool has_testrun = stat(fo_arena_printf(a, "%s/testrun.json", run_dir), &st) == 0;
@@ -849,7 +831,12 @@ void fo__queue_recover(struct fo_queue *q)
 	size_t ndead = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct fo_run_rec *rec = &recs[i];
-		struct fo__qrun *r = qrun_new(q, rec);
+		const char *run_dir = fo_server_run_dir(q->srv, a, rec->owner, rec->test_name, rec->run_id);
+		if (!run_dir) { /* no process ever ran it: fo__queue_spawn refuses such names */
+			fo__queue_fail_rec(q, a, rec, "ABORTED", rec->state, "the run's names cannot be folder names");
+			continue;
+		}
+		struct fo__qrun *r = qrun_new(q, rec, run_dir);
 		r->pid = (pid_t)rec->pid;
 		r->pid_start = (uint64_t)rec->pid_start;
 		if (fo_proc_alive(r->pid, r->pid_start)) {

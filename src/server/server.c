@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "server/auth.h"
@@ -23,6 +22,7 @@
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/proc.h"
 
 /* The server and what only this file needs. */
 struct server_impl {
@@ -33,9 +33,7 @@ struct server_impl {
 
 int64_t fo_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return fo_wall_ns() / 1000000;
 }
 
 static char *join(const char *a, const char *b)
@@ -98,21 +96,12 @@ static int take_lock(struct server_impl *si, struct fo_err *err)
 	return 0;
 }
 
-static void iso_time(int64_t ms, char *out, size_t n)
-{
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	size_t w = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out + w, n - w, ".%03dZ", (int)(ms % 1000));
-}
-
 /* Writes <data>/server.json atomically (a temporary file renamed into place). */
 static int write_info(struct server_impl *si, struct fo_err *err)
 {
 	struct fo_server *srv = &si->srv;
 	char when[40];
-	iso_time(srv->started_at, when, sizeof(when));
+	fo_format_time(srv->started_at * 1000000, when, sizeof(when));
 	struct fo_buf b = FO_BUF_INIT;
 	fo_buf_adds(&b, "{\"url\": ");
 	fo_buf_add_json_str(&b, srv->url, strlen(srv->url));

@@ -7,11 +7,10 @@
  */
 #include "util/common.h"
 
-#include <time.h>
-
 #include "server/store.h"
 #include "server/store_internal.h"
 #include "util/err.h"
+#include "util/strutil.h"
 
 /* Returns rc, having bumped st's generation when rc says the write succeeded. */
 static int wrote(struct fo_store *st, int rc)
@@ -26,22 +25,15 @@ void fo__store_bump(struct fo_store *st)
 	atomic_fetch_add_explicit(&st->generation, 1, memory_order_release);
 }
 
-int64_t fo__store_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int fo_store_open(const char *url, struct fo_store **out, struct fo_err *err)
 {
 	*out = NULL;
 	if (!url || !*url)
 		return fo_err_set(err, FO_EINVAL, "no store given");
 	const char *path = url;
-	if (strncmp(url, "sqlite:", 7) == 0)
-		path = url + 7;
-	else if (strncmp(url, "postgres:", 9) == 0 || strncmp(url, "postgresql:", 11) == 0)
+	if (fo_starts_with(url, "sqlite:"))
+		path = url + strlen("sqlite:");
+	else if (fo_starts_with(url, "postgres:") || fo_starts_with(url, "postgresql:"))
 		return fo_err_set(err, FO_EUNSUPPORTED, "cannot open the store '%s': PostgreSQL is not supported yet",
 				  url);
 	if (!*path)

@@ -84,7 +84,4 @@ int fo__store_sqlite_open(const char *path, struct fo_store **out, struct fo_err
 /* Bumps st's generation; for backends that write on a read path (a token's last use). */
 void fo__store_bump(struct fo_store *st);
 
-/* Milliseconds since the epoch, now. */
-int64_t fo__store_now_ms(void);
-
 #endif

@@ -348,10 +348,7 @@ int fo__sq_tx_end(struct fo__sq_store *s, int rc, struct fo_err *err)
 
 void *fo__sq_rows_add(struct fo__sq_rows *r)
 {
-	if (r->n == r->cap) {
-		r->cap = r->cap ? r->cap * 2 : 16;
-		r->v = fo_reallocarray(r->v, r->cap, r->size);
-	}
+	fo__grow(&r->v, &r->cap, r->n + 1, r->size);
 	void *p = (char *)r->v + r->n++ * r->size;
 	memset(p, 0, r->size);
 	return p;

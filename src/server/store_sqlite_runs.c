@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "engine/run.h"
+#include "server/server.h"
 #include "server/store.h"
 #include "server/store_internal.h"
 #include "server/store_sqlite.h"
@@ -20,14 +21,14 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-/* Tags as the JSON array text stored in tests.tags, into b. */
-static void tags_json(struct fo_buf *b, const char *const *tags, size_t ntags)
+/* The n strings as a JSON array text (tests.tags, a filter's states), into b. */
+static void strs_json(struct fo_buf *b, const char *const *strs, size_t n)
 {
 	fo_buf_addch(b, '[');
-	for (size_t i = 0; i < ntags; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (i)
 			fo_buf_addch(b, ',');
-		fo_buf_add_json_str(b, tags[i], strlen(tags[i]));
+		fo_buf_add_json_str(b, strs[i], strlen(strs[i]));
 	}
 	fo_buf_addch(b, ']');
 }
@@ -102,7 +103,7 @@ static sqlite3_stmt *on_test(struct fo__sq_store *s, enum fo__sq_stmt id, const 
 static int test_put_tx(struct fo__sq_store *s, struct fo_arena *a, struct fo_test_rec *t, bool create,
 		       const char *tags, struct fo_err *err)
 {
-	int64_t now = fo__store_now_ms();
+	int64_t now = fo_now_ms();
 	sqlite3_stmt *q = on_test(s, S_TEST_LIVE, t->owner, t->name);
 	const char *test_id = NULL;
 	int64_t version = 0, created_at = 0, last_run_at = 0;
@@ -172,7 +173,7 @@ int fo__sq_test_put(struct fo_store *st, struct fo_arena *a, struct fo_test_rec 
 	if (!t->owner || !t->name || !t->definition)
 		return fo_err_set(err, FO_EINVAL, "a test needs an owner, a name and a definition");
 	struct fo_buf tags = FO_BUF_INIT;
-	tags_json(&tags, t->tags, t->ntags);
+	strs_json(&tags, t->tags, t->ntags);
 	lock(s);
 	int rc = fo__sq_tx_begin(s, err);
 	if (rc == 0)
@@ -225,7 +226,7 @@ static int test_delete_tx(struct fo__sq_store *s, const char *owner, const char 
 		if (rc)
 			return rc;
 		sqlite3_stmt *q = on_test(s, S_TEST_SOFT_DELETE, owner, name);
-		bind_int(q, 3, fo__store_now_ms());
+		bind_int(q, 3, fo_now_ms());
 		return fo__sq_run_change(s, q);
 	}
 	rc = fo__sq_run_write(s, on_test(s, S_TEST_DEL_RUNS, owner, name), NULL, "delete", NULL);
@@ -262,11 +263,11 @@ int fo__sq_test_set_tags(struct fo_store *st, const char *owner, const char *nam
 {
 	struct fo__sq_store *s = sq_of(st);
 	struct fo_buf b = FO_BUF_INIT;
-	tags_json(&b, tags, ntags);
+	strs_json(&b, tags, ntags);
 	lock(s);
 	sqlite3_stmt *q = on_test(s, S_TEST_SET_TAGS, owner, name);
 	bind_str(q, 3, b.s);
-	bind_int(q, 4, fo__store_now_ms());
+	bind_int(q, 4, fo_now_ms());
 	int rc = fo__sq_run_change(s, q);
 	unlock(s);
 	fo_buf_release(&b);
@@ -458,13 +459,10 @@ static void bind_filter(sqlite3_stmt *q, const struct fo_run_filter *f, unsigned
 	if (shape & RF_TEST)
 		bind_str(q, 2, f->test_name);
 	if (shape & RF_STATES) {
-		fo_buf_addch(json, '[');
-		for (size_t i = 0; f->states[i]; i++) {
-			if (i)
-				fo_buf_addch(json, ',');
-			fo_buf_add_json_str(json, f->states[i], strlen(f->states[i]));
-		}
-		fo_buf_addch(json, ']');
+		size_t n = 0;
+		while (f->states[n])
+			n++;
+		strs_json(json, f->states, n);
 		bind_str(q, 3, json->s);
 	}
 	if (shape & RF_BEFORE)

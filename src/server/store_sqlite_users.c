@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 
+#include "server/server.h"
 #include "server/store.h"
 #include "server/store_internal.h"
 #include "server/store_sqlite.h"
@@ -31,7 +32,7 @@ int fo__sq_user_create(struct fo_store *st, struct fo_user *u, struct fo_err *er
 	struct fo__sq_store *s = sq_of(st);
 	lock(s);
 	sqlite3_stmt *q = s->stmts[S_USER_INSERT];
-	int64_t now = fo__store_now_ms();
+	int64_t now = fo_now_ms();
 	bind_str(q, 1, u->name);
 	bind_str(q, 2, u->email);
 	bind_str(q, 3, u->pw_hash);
@@ -88,7 +89,7 @@ int fo__sq_user_by_token_hash(struct fo_store *st, struct fo_arena *a, const cha
 	sqlite3_stmt *q = s->stmts[S_USER_BY_TOKEN];
 	bind_str(q, 1, token_hash);
 	ONE_ROW(s, q, (read_user(a, q, out), token_id = col_int(q, 6), last_used = col_int(q, 7)));
-	int64_t now = fo__store_now_ms();
+	int64_t now = fo_now_ms();
 	bool touched = false;
 	if (rc == 0 && now - last_used >= TOKEN_TOUCH_MS) {
 		sqlite3_stmt *t = s->stmts[S_TOKEN_TOUCH];
@@ -149,7 +150,7 @@ int fo__sq_token_create(struct fo_store *st, struct fo_token_rec *t, const char 
 	struct fo__sq_store *s = sq_of(st);
 	lock(s);
 	sqlite3_stmt *q = s->stmts[S_TOKEN_INSERT];
-	int64_t now = fo__store_now_ms();
+	int64_t now = fo_now_ms();
 	bind_int(q, 1, t->user_id);
 	bind_str(q, 2, t->label);
 	bind_str(q, 3, token_hash);
@@ -206,7 +207,7 @@ int fo__sq_session_create(struct fo_store *st, const char *id_hash, int64_t user
 	struct fo__sq_store *s = sq_of(st);
 	lock(s);
 	sqlite3_stmt *q = s->stmts[S_SESSION_PURGE];
-	bind_int(q, 1, fo__store_now_ms());
+	bind_int(q, 1, fo_now_ms());
 	int rc = fo__sq_run_write(s, q, NULL, "purge", NULL);
 	if (rc == 0) {
 		q = s->stmts[S_SESSION_INSERT];
