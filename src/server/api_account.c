@@ -96,12 +96,6 @@ static void user_json(struct fo_buf *b, const struct fo_user *u)
 	fo_buf_addch(b, '}');
 }
 
-static void respond(struct fo_req *rq, int status, struct fo_buf *b)
-{
-	fo_resp_json(rq, status, b->s);
-	fo_buf_release(b);
-}
-
 static char *lowercase(struct fo_arena *a, const char *s)
 {
 	char *l = fo_arena_strdup(a, s);
@@ -185,7 +179,7 @@ static int create_account(struct fo_req *rq, bool allow_admin)
 	}
 	struct fo_buf b = FO_BUF_INIT;
 	user_json(&b, &u);
-	respond(rq, 201, &b);
+	fo_resp_json_buf(rq, 201, &b);
 	return 0;
 }
 
@@ -248,7 +242,7 @@ int fo_api_login(struct fo_req *rq)
 	if (rc == 0) {
 		ok = fo_auth_check_password(u.pw_hash, password);
 	} else if (rc == FO_ENOTFOUND) {
-		fo__auth_dummy_check(password);
+		(void)fo__auth_dummy_check(password);
 		ok = false;
 	} else {
 		store_failed(rq, "look the user up", rc);
@@ -282,7 +276,7 @@ int fo_api_login(struct fo_req *rq)
 	fo_buf_addf(&b, ",\"admin\":%s,", u.admin ? "true" : "false");
 	add_str(&b, "csrfToken", csrf);
 	fo_buf_addch(&b, '}');
-	respond(rq, 200, &b);
+	fo_resp_json_buf(rq, 200, &b);
 	sodium_memzero(id, sizeof id);
 	return 0;
 }
@@ -317,7 +311,7 @@ int fo_api_whoami(struct fo_req *rq)
 {
 	struct fo_buf b = FO_BUF_INIT;
 	user_json(&b, rq->user);
-	respond(rq, 200, &b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }
 
@@ -347,7 +341,7 @@ int fo_api_user_list(struct fo_req *rq)
 		user_json(&b, &users[i]);
 	}
 	fo_buf_addch(&b, ']');
-	respond(rq, 200, &b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }
 
@@ -405,7 +399,7 @@ int fo_api_token_create(struct fo_req *rq)
 	struct fo_buf b = FO_BUF_INIT;
 	token_json(&b, &t, token);
 	fo_resp_header(rq, "Cache-Control", "no-store");
-	respond(rq, 201, &b);
+	fo_resp_json_buf(rq, 201, &b);
 	sodium_memzero(token, sizeof token);
 	return 0;
 }
@@ -428,7 +422,7 @@ int fo_api_token_list(struct fo_req *rq)
 		token_json(&b, &tokens[i], NULL);
 	}
 	fo_buf_addch(&b, ']');
-	respond(rq, 200, &b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }
 
@@ -491,7 +485,7 @@ int fo_api_secret_list(struct fo_req *rq)
 		fo_buf_add_json_str(&b, names[i], strlen(names[i]));
 	}
 	fo_buf_adds(&b, "]}");
-	respond(rq, 200, &b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }
 
@@ -537,7 +531,7 @@ int fo_api_secret_put(struct fo_req *rq)
 	fo_buf_addch(&b, '{');
 	add_str(&b, "name", name);
 	fo_buf_addch(&b, '}');
-	respond(rq, 200, &b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }
 
@@ -560,6 +554,6 @@ int fo_api_secret_delete(struct fo_req *rq)
 	fo_buf_addch(&b, '{');
 	add_str(&b, "name", name);
 	fo_buf_adds(&b, ",\"message\":\"deleted\"}");
-	respond(rq, 200, &b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }

@@ -18,8 +18,7 @@ static int status_response(struct fo_req *rq)
 {
 	struct fo_buf b = FO_BUF_INIT;
 	fo_queue_status_json(rq->srv->queue, &b);
-	fo_resp_json(rq, 200, b.s);
-	fo_buf_release(&b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }
 
@@ -62,8 +61,7 @@ int fo_api_queue_drain(struct fo_req *rq)
 	bool drained = fo_queue_running(rq->srv->queue) == 0;
 	struct fo_buf b = FO_BUF_INIT;
 	fo_queue_status_json(rq->srv->queue, &b);
-	fo_resp_json(rq, drained ? 200 : 503, b.s);
-	fo_buf_release(&b);
+	fo_resp_json_buf(rq, drained ? 200 : 503, &b);
 	return 0;
 }
 
@@ -71,7 +69,6 @@ int fo_api_housekeep(struct fo_req *rq)
 {
 	struct fo_buf b = FO_BUF_INIT;
 	fo_queue_housekeep(rq->srv->queue, &b);
-	fo_resp_json(rq, 200, b.s);
-	fo_buf_release(&b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }

@@ -24,6 +24,7 @@
 #include "server/api.h"
 #include "server/artifacts.h"
 #include "server/queue.h"
+#include "server/queue_internal.h"
 #include "server/server.h"
 #include "util/alloc.h"
 #include "util/arena.h"
@@ -122,8 +123,7 @@ int fo_api_artifact_list(struct fo_req *rq)
 	}
 	struct fo_buf out = FO_BUF_INIT;
 	fo_artifact_list_json(&l, &out);
-	fo_resp_json(rq, 200, out.s);
-	fo_buf_release(&out);
+	fo_resp_json_buf(rq, 200, &out);
 	fo_artifact_list_release(&l);
 	return 0;
 }
@@ -298,11 +298,6 @@ static bool live_cancelled(void *arg)
 	return fo_http_stopping();
 }
 
-static bool final_state(const char *state)
-{
-	return strcmp(state, "PASSED") == 0 || strcmp(state, "FAILED") == 0 || strcmp(state, "ABORTED") == 0;
-}
-
 /* The run's state once it is no longer active: the store may lag the process's end by a
  * moment, so a state that is not final yet is asked again for up to 2 s. */
 static void live_state(void *arg, struct fo_buf *out)
@@ -312,7 +307,7 @@ static void live_state(void *arg, struct fo_buf *out)
 		struct fo_arena *a = fo_arena_new();
 		struct fo_run_rec r;
 		bool got = fo_store_run_get(l->srv->store, a, l->run_id, &r) == 0 && r.state;
-		if (got && (final_state(r.state) || tries >= 20)) {
+		if (got && (fo__state_final(r.state) || tries >= 20)) {
 			fo_buf_adds(out, r.state);
 			fo_arena_free(a);
 			return;
@@ -535,8 +530,7 @@ int fo_api_performance(struct fo_req *rq)
 			fo_buf_addf(&out, ", \"reportId\": \"%s\", \"url\": \"/performance/reports/%s\"}", id, id);
 			fo_resp_header(rq, "Location", fo_arena_printf(rq->a, "%s/performance/reports/%s",
 								      rq->srv->url ? rq->srv->url : "", id));
-			fo_resp_json(rq, 201, out.s);
-			fo_buf_release(&out);
+			fo_resp_json_buf(rq, 201, &out);
 		}
 		fo_free(rr);
 	}

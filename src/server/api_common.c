@@ -11,7 +11,6 @@
 
 #include <ctype.h>
 #include <pthread.h>
-#include <time.h>
 
 #include <jansson.h>
 
@@ -25,6 +24,8 @@
 #include "util/buf.h"
 #include "util/diag.h"
 #include "util/err.h"
+#include "util/proc.h"
+#include "util/strutil.h"
 
 #define DEFAULT_MAX_DEFINITION (1u << 20)
 
@@ -89,23 +90,18 @@ void fo__api_location(struct fo_req *rq, const char *fmt, ...)
 
 void fo_api_add_time(struct fo_buf *b, int64_t ms)
 {
-	if (ms == 0) {
+	/* 0 is "never"; a time past what fo_format_time's nanoseconds hold is none either */
+	if (ms == 0 || ms > INT64_MAX / 1000000 || ms < INT64_MIN / 1000000) {
 		fo_buf_adds(b, "null");
 		return;
 	}
-	int64_t secs = ms / 1000, frac = ms % 1000;
-	if (frac < 0) {
-		frac += 1000;
-		secs--;
-	}
-	time_t t = (time_t)secs;
-	struct tm tm;
 	char s[64];
-	if (!gmtime_r(&t, &tm) || strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm) == 0) {
+	fo_format_time(ms * 1000000, s, sizeof(s));
+	if (s[0] == '?') {
 		fo_buf_adds(b, "null");
 		return;
 	}
-	fo_buf_addf(b, "\"%s.%03dZ\"", s, (int)frac);
+	fo_buf_addf(b, "\"%s\"", s);
 }
 
 /* Appends s as a JSON string, or null. */
@@ -408,8 +404,7 @@ void fo_api_diags_response(struct fo_req *rq, const char *message, const struct 
 	fo_buf_adds(&b, ", \"errors\": ");
 	fo__api_add_diags(&b, d, true, 0);
 	fo_buf_addch(&b, '}');
-	fo_resp_json(rq, 400, b.s);
-	fo_buf_release(&b);
+	fo_resp_json_buf(rq, 400, &b);
 	fo_buf_release(&m);
 }
 
@@ -470,29 +465,6 @@ static void memo_load(struct fo_store *st, uint64_t gen, const char *owner)
 	memo.owner = fo_strdup(owner);
 }
 
-/* Replaces every secret value in s; returns a new buffer's text in out, true when changed. */
-static bool redact_str(const char *s, size_t len, struct fo_buf *out)
-{
-	bool changed = false;
-	size_t i = 0;
-	while (i < len) {
-		size_t hit = 0;
-		for (size_t k = 0; k < memo.n && !hit; k++) {
-			size_t vl = strlen(memo.values[k]);
-			if (vl <= len - i && memcmp(s + i, memo.values[k], vl) == 0)
-				hit = vl;
-		}
-		if (hit) {
-			fo_buf_adds(out, "<redacted>");
-			i += hit;
-			changed = true;
-		} else {
-			fo_buf_addch(out, s[i++]);
-		}
-	}
-	return changed;
-}
-
 /* Replaces secret values in every string of j (secrets_mu held). */
 static void redact_json(json_t *j, unsigned depth)
 {
@@ -500,7 +472,8 @@ static void redact_json(json_t *j, unsigned depth)
 		return;
 	if (json_is_string(j)) {
 		struct fo_buf b = FO_BUF_INIT;
-		if (redact_str(json_string_value(j), json_string_length(j), &b))
+		fo_buf_add(&b, json_string_value(j), json_string_length(j));
+		if (fo_redact(&b, (const char *const *)memo.values, memo.n))
 			json_string_setn(j, b.s, b.len);
 		fo_buf_release(&b);
 	} else if (json_is_object(j)) {
@@ -523,18 +496,22 @@ void fo__api_redact(struct fo_req *rq, const char *owner, struct fo_buf *b, size
 	pthread_mutex_lock(&secrets_mu);
 	if (memo.store != st || memo.gen != gen || !memo.owner || strcmp(memo.owner, owner) != 0)
 		memo_load(st, gen, owner);
-	bool hit = false;
-	for (size_t k = 0; k < memo.n && !hit; k++) {
-		const char *needle = json ? memo.esc[k] : memo.values[k];
-		hit = memmem(b->s + start, b->len - start, needle, strlen(needle)) != NULL;
+	if (!json) {
+		struct fo_buf tail = FO_BUF_INIT;
+		fo_buf_add(&tail, b->s + start, b->len - start);
+		if (fo_redact(&tail, (const char *const *)memo.values, memo.n)) {
+			fo_buf_truncate(b, start);
+			fo_buf_add(b, tail.s, tail.len);
+		}
+		fo_buf_release(&tail);
+		pthread_mutex_unlock(&secrets_mu);
+		return;
 	}
-	if (hit && !json) {
-		struct fo_buf out = FO_BUF_INIT;
-		redact_str(b->s + start, b->len - start, &out);
-		fo_buf_truncate(b, start);
-		fo_buf_add(b, out.s, out.len);
-		fo_buf_release(&out);
-	} else if (hit) {
+	/* JSON: parse and rewrite only when an escaped value shows up at all. */
+	bool hit = false;
+	for (size_t k = 0; k < memo.n && !hit; k++)
+		hit = memmem(b->s + start, b->len - start, memo.esc[k], strlen(memo.esc[k])) != NULL;
+	if (hit) {
 		json_t *j = json_loadb(b->s + start, b->len - start, 0, NULL);
 		if (j) {
 			redact_json(j, 0);

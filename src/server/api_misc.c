@@ -26,8 +26,7 @@ int fo_api_version(struct fo_req *rq)
 	fo_buf_adds(&b, "{\"version\":");
 	fo_buf_add_json_str(&b, FO_VERSION, strlen(FO_VERSION));
 	fo_buf_addch(&b, '}');
-	fo_resp_json(rq, 200, b.s);
-	fo_buf_release(&b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }
 
@@ -35,8 +34,7 @@ int fo_api_openapi(struct fo_req *rq)
 {
 	struct fo_buf b = FO_BUF_INIT;
 	fo_http_openapi(&b, rq->srv ? rq->srv->url : NULL);
-	fo_resp_json(rq, 200, b.s);
-	fo_buf_release(&b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }
 
@@ -81,8 +79,7 @@ int fo_api_components(struct fo_req *rq)
 		fo_buf_addch(&b, ']');
 	}
 	fo_buf_addch(&b, '}');
-	fo_resp_json(rq, 200, b.s);
-	fo_buf_release(&b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }
 
@@ -145,7 +142,6 @@ int fo_api_component(struct fo_req *rq)
 		fo_buf_addch(&b, '}');
 	}
 	fo_buf_adds(&b, "]}");
-	fo_resp_json(rq, 200, b.s);
-	fo_buf_release(&b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }

@@ -34,8 +34,7 @@ static int send_run(struct fo_req *rq, int status, const struct fo_run_rec *r)
 {
 	struct fo_buf b = FO_BUF_INIT;
 	fo_api_run_json(rq, &b, r, true);
-	fo_resp_json(rq, status, b.s);
-	fo_buf_release(&b);
+	fo_resp_json_buf(rq, status, &b);
 	return 0;
 }
 
@@ -514,9 +513,8 @@ static int list_runs(struct fo_req *rq, const struct fo_run_filter *f, const cha
 	fo_buf_addch(&b, ']');
 	fo_arena_free(a);
 	cache_put(rq, key, gen, &b, total);
-	fo_resp_json(rq, 200, b.s);
+	fo_resp_json_buf(rq, 200, &b);
 	fo_resp_header(rq, "X-Total-Count", fo_arena_printf(rq->a, "%zu", total));
-	fo_buf_release(&b);
 	return 0;
 }
 
@@ -653,12 +651,11 @@ int fo_api_run_delete(struct fo_req *rq)
 		fo_resp_error(rq, 409, "run '%s' of test '%s' is queued or running: abort it first", r.run_id, r.test_name);
 		return 0;
 	}
-	/* Only names that cannot climb out of the runs folder. */
-	if (fo__api_valid_name(r.test_name) && fo__api_valid_name(r.run_id) && r.owner && !strchr(r.owner, '/') &&
-	    strcmp(r.owner, "..") != 0 && strcmp(r.owner, ".") != 0) {
-		const char *dir = fo_server_run_dir(rq->srv, rq->a, r.owner, r.test_name, r.run_id);
+	/* fo_server_run_dir refuses names that could climb out of the runs folder. */
+	const char *dir = fo_server_run_dir(rq->srv, rq->a, r.owner, r.test_name, r.run_id);
+	if (dir) {
 		struct fo_buf failed = FO_BUF_INIT;
-		int e = dir ? fo_remove_tree(dir, true, &failed) : 0;
+		int e = fo_remove_tree(dir, true, &failed);
 		if (e) {
 			fo_resp_error(rq, 500, "cannot remove '%s': %s", failed.s, strerror(e));
 			fo_buf_release(&failed);
@@ -676,7 +673,6 @@ int fo_api_run_delete(struct fo_req *rq)
 	fo_buf_adds(&b, "{\"message\": ");
 	fo_buf_add_json_str(&b, msg, strlen(msg));
 	fo_buf_adds(&b, ", \"deleted\": true}");
-	fo_resp_json(rq, 200, b.s);
-	fo_buf_release(&b);
+	fo_resp_json_buf(rq, 200, &b);
 	return 0;
 }

@@ -14,6 +14,7 @@
 #include "server/api.h"
 #include "server/api_int.h"
 #include "server/queue.h"
+#include "server/queue_internal.h"
 #include "server/server.h"
 #include "spec/definition.h"
 #include "util/arena.h"
@@ -23,26 +24,13 @@
 #include "util/fs.h"
 #include "util/strutil.h"
 
-/* Run states after which a run is over (the queue no longer holds it). */
-static bool state_is_final(const char *s)
-{
-	return s && (strcmp(s, "PASSED") == 0 || strcmp(s, "FAILED") == 0 || strcmp(s, "ABORTED") == 0);
-}
-
-/* Sends a buffer as a JSON response and releases it. */
-static int send_json(struct fo_req *rq, int status, struct fo_buf *b)
-{
-	fo_resp_json(rq, status, b->s);
-	fo_buf_release(b);
-	return 0;
-}
-
 /* Sends one test as JSON. */
 static int send_test(struct fo_req *rq, int status, const struct fo_test_rec *t)
 {
 	struct fo_buf b = FO_BUF_INIT;
 	fo_api_test_json(&b, t, true);
-	return send_json(rq, status, &b);
+	fo_resp_json_buf(rq, status, &b);
+	return 0;
 }
 
 /* Refuses a change by someone who is neither the owner nor an admin: 403 and true. */
@@ -126,7 +114,7 @@ int fo_api_test_validate(struct fo_req *rq)
 		fo_diags_sort(&d);
 		fo__api_add_diags(&b, &d, false, FO_SEV_WARNING);
 		fo_buf_addch(&b, '}');
-		send_json(rq, 200, &b);
+		fo_resp_json_buf(rq, 200, &b);
 	}
 	fo_diags_release(&d);
 	return 0;
@@ -163,7 +151,8 @@ static int list_tests(struct fo_req *rq, const char *owner, bool deleted)
 		fo_api_test_json(&b, &v[i], false);
 	}
 	fo_buf_addch(&b, ']');
-	return send_json(rq, 200, &b);
+	fo_resp_json_buf(rq, 200, &b);
+	return 0;
 }
 
 int fo_api_test_list_mine(struct fo_req *rq)
@@ -293,7 +282,7 @@ static bool has_active_run(struct fo_req *rq, const char *owner, const char *nam
 	if (fo_store_run_list(rq->srv->store, rq->a, &f, &v, &n))
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!state_is_final(v[i].state) && v[i].finished_at == 0 && fo_queue_active(rq->srv->queue, v[i].run_id))
+		if (!fo__state_final(v[i].state) && v[i].finished_at == 0 && fo_queue_active(rq->srv->queue, v[i].run_id))
 			return true;
 	return false;
 }
@@ -334,7 +323,8 @@ int fo_api_test_delete(struct fo_req *rq)
 		char *msg = fo_arena_printf(rq->a, "test '%s' of %s was deleted for ever", t.name, t.owner);
 		fo_buf_add_json_str(&b, msg, strlen(msg));
 		fo_buf_adds(&b, ", \"deleted\": true}");
-		return send_json(rq, 200, &b);
+		fo_resp_json_buf(rq, 200, &b);
+		return 0;
 	}
 	struct fo_test_rec now;
 	if (fo_store_test_get(rq->srv->store, rq->a, t.owner, t.name, true, &now) == 0)
@@ -342,7 +332,8 @@ int fo_api_test_delete(struct fo_req *rq)
 	else
 		t.deleted_at = fo_now_ms();
 	fo_api_test_json(&b, &t, false);
-	return send_json(rq, 200, &b);
+	fo_resp_json_buf(rq, 200, &b);
+	return 0;
 }
 
 int fo_api_test_restore(struct fo_req *rq)
@@ -436,7 +427,8 @@ int fo_api_test_versions(struct fo_req *rq)
 		fo_buf_addch(&b, '}');
 	}
 	fo_buf_addch(&b, ']');
-	return send_json(rq, 200, &b);
+	fo_resp_json_buf(rq, 200, &b);
+	return 0;
 }
 
 int fo_api_test_version(struct fo_req *rq)
@@ -467,7 +459,8 @@ int fo_api_test_version(struct fo_req *rq)
 		const char *def = v[i].definition ? v[i].definition : "";
 		fo_buf_add_json_str(&b, def, strlen(def));
 		fo_buf_addch(&b, '}');
-		return send_json(rq, 200, &b);
+		fo_resp_json_buf(rq, 200, &b);
+		return 0;
 	}
 	fo_resp_error(rq, 404, "no version %lld of test '%s' of %s", (long long)want, t.name, t.owner);
 	return 0;

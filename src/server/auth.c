@@ -114,11 +114,11 @@ static void dummy_init(void)
 		dummy_hash[0] = '\0';
 }
 
-/* Verifies password against a fixed hash, for unknown emails; the answer is dropped. */
-void fo__auth_dummy_check(const char *password)
+bool fo__auth_dummy_check(const char *password)
 {
 	pthread_once(&dummy_once, dummy_init);
-	(void)fo_auth_check_password(dummy_hash, password ? password : "");
+	bool matched = fo_auth_check_password(dummy_hash, password ? password : "");
+	return strncmp(dummy_hash, "$argon2id$", 10) == 0 && !matched;
 }
 
 /* ---- account rules and FALLOUT_ADMIN_CREDS ---- */

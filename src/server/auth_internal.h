@@ -32,8 +32,10 @@ int fo__auth_parse_creds(const char *creds, struct fo_arena *a, const char **nam
  * bytes, all of [A-Za-z0-9._%+-@] (an email appears in URL paths). */
 bool fo__auth_valid_email(const char *email);
 
-/* Verifies password against a fixed hash and throws the answer away: the same work as a
- * real check, for unknown emails. */
-void fo__auth_dummy_check(const char *password);
+/* Verifies password against a fixed argon2id hash of a random password and throws the
+ * answer away: the same work as a real check, for unknown emails. Returns true when that
+ * work was done (the hash exists and the password did not match it); false means the
+ * check was instant, which would tell an attacker the email is unknown. */
+bool fo__auth_dummy_check(const char *password);
 
 #endif

@@ -31,6 +31,7 @@
 #include "util/alloc.h"
 #include "util/arena.h"
 #include "util/err.h"
+#include "util/proc.h"
 #include "version.h"
 
 #define MHD_LIB "libmicrohttpd.so.12"
@@ -104,7 +105,7 @@ struct reqctx {
 	struct fo_http *h;
 	struct MHD_Connection *conn;
 	atomic_int refs;        /* the request, and a streamed response while MHD holds it */
-	struct timespec start;  /* monotonic */
+	int64_t start_ns;       /* fo_now_ns() when the request came */
 	bool too_big;           /* the body passed the limit: answer 413 */
 	bool bad_uri;           /* the URI held an encoded NUL */
 	bool queued;            /* a response was handed to MHD */
@@ -134,26 +135,14 @@ static void reqctx_unref(struct reqctx *c)
 	fo_free(c);
 }
 
-static int64_t elapsed_ms(const struct timespec *since)
-{
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (int64_t)(now.tv_sec - since->tv_sec) * 1000 + (now.tv_nsec - since->tv_nsec) / 1000000;
-}
-
 static void access_log(struct reqctx *c)
 {
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	struct tm tm;
-	gmtime_r(&now.tv_sec, &tm);
 	char when[40];
-	size_t n = strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(when + n, sizeof(when) - n, ".%03ldZ", now.tv_nsec / 1000000);
+	fo_format_time(fo_wall_ns(), when, sizeof(when));
 	const struct fo_req *rq = &c->rq;
 	pthread_mutex_lock(&log_lock);
 	fprintf(stderr, "%s %s %s %s %d %lldms %s\n", when, c->ip[0] ? c->ip : "-", rq->method ? rq->method : "-",
-		rq->path ? rq->path : "-", c->status, (long long)elapsed_ms(&c->start),
+		rq->path ? rq->path : "-", c->status, (long long)((fo_now_ns() - c->start_ns) / 1000000),
 		rq->user && rq->user->email ? rq->user->email : "-");
 	pthread_mutex_unlock(&log_lock);
 }
@@ -235,6 +224,15 @@ void fo_resp_json(struct fo_req *rq, int status, const char *json)
 {
 	resp_reset(rq, status, "application/json");
 	fo_buf_adds(&rq->out, json);
+}
+
+void fo_resp_json_buf(struct fo_req *rq, int status, struct fo_buf *b)
+{
+	resp_reset(rq, status, "application/json");
+	struct fo_buf old = rq->out;
+	rq->out = *b;
+	*b = old;
+	fo_buf_release(b);
 }
 
 void fo_resp_error(struct fo_req *rq, int status, const char *fmt, ...)
@@ -664,7 +662,7 @@ static struct reqctx *reqctx_new(struct fo_http *h, struct MHD_Connection *conn,
 {
 	struct reqctx *c = fo_calloc(1, sizeof(*c));
 	atomic_init(&c->refs, 1);
-	clock_gettime(CLOCK_MONOTONIC, &c->start);
+	c->start_ns = fo_now_ns();
 	c->h = h;
 	c->conn = conn;
 	c->bad_uri = uri_had_nul;

@@ -108,6 +108,9 @@ const char *fo_req_form(struct fo_req *rq, const char *name);
 
 /* Responses: each replaces any earlier one. Strings are copied. */
 void fo_resp_json(struct fo_req *rq, int status, const char *json);
+/* As fo_resp_json with the JSON text built in b, whose memory it takes (b is left empty):
+ * a large listing is not copied. */
+void fo_resp_json_buf(struct fo_req *rq, int status, struct fo_buf *b);
 /* {"message": "<printf text>"} with status. */
 void fo_resp_error(struct fo_req *rq, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void fo_resp_text(struct fo_req *rq, int status, const char *ctype, const char *text, size_t len);

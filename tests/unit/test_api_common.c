@@ -176,6 +176,9 @@ static void times_are_iso_8601_utc_with_milliseconds(void **state)
 	fo_buf_clear(&b);
 	fo_api_add_time(&b, 1000);
 	assert_string_equal(b.s, "\"1970-01-01T00:00:01.000Z\"");
+	fo_buf_clear(&b);
+	fo_api_add_time(&b, -1);
+	assert_string_equal(b.s, "\"1969-12-31T23:59:59.999Z\"");
 	fo_buf_release(&b);
 }
 

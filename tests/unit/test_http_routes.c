@@ -258,6 +258,13 @@ static void responses_replace_each_other(void **state)
 	fo_resp_text(&f.rq, 200, "application/x-yaml", "a: 1\n", 5);
 	assert_string_equal(f.rq.out.s, "a: 1\n");
 	assert_string_equal(f.rq.ctype, "application/x-yaml");
+	struct fo_buf b = FO_BUF_INIT;
+	fo_buf_adds(&b, "[1, 2]");
+	fo_resp_json_buf(&f.rq, 200, &b);
+	assert_string_equal(f.rq.out.s, "[1, 2]");
+	assert_string_equal(f.rq.ctype, "application/json");
+	assert_int_equal(b.len, 0); /* taken, and left empty and usable */
+	fo_buf_release(&b);
 	fake_release(&f);
 }
 
