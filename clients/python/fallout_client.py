@@ -44,6 +44,11 @@ def _q(s):
     return urllib.parse.quote(str(s), safe="@")
 
 
+def _test_path(name, owner=None, rest="/api"):
+    """"/tests/NAME" + rest, or "/tests/OWNER/NAME" + rest when owner is given."""
+    return (f"/tests/{_q(owner)}/{_q(name)}" if owner else f"/tests/{_q(name)}") + rest
+
+
 class FalloutClient:
     """A fallout server's REST API, as one user (an API token)."""
 
@@ -131,11 +136,11 @@ class FalloutClient:
     def create_test(self, name, yaml_text):
         """Creates a test; FalloutError 409 when it exists, 400 when the definition is
         invalid (e.body["errors"] lists each with its line and column)."""
-        return self.request("POST", f"/tests/{_q(name)}/api", yaml_text, "application/x-yaml", expect=(200, 201))
+        return self.request("POST", _test_path(name), yaml_text, "application/x-yaml", expect=(200, 201))
 
     def replace_test(self, name, yaml_text):
         """Replaces a test's definition (the server keeps the old one as a version)."""
-        return self.request("PUT", f"/tests/{_q(name)}/api", yaml_text, "application/x-yaml", expect=(200, 201))
+        return self.request("PUT", _test_path(name), yaml_text, "application/x-yaml", expect=(200, 201))
 
     def push_test(self, name, yaml_text):
         """Creates the test, or replaces its definition when it exists. Returns the Test JSON."""
@@ -148,7 +153,7 @@ class FalloutClient:
 
     def get_test(self, name, owner=None):
         """A test's JSON, with its definition."""
-        return self.request("GET", f"/tests/{_q(owner)}/{_q(name)}/api" if owner else f"/tests/{_q(name)}/api")
+        return self.request("GET", _test_path(name, owner))
 
     def list_tests(self, owner=None):
         """The user's tests (or owner's)."""
@@ -157,13 +162,13 @@ class FalloutClient:
     def delete_test(self, name, forever=False):
         """Deletes a test (restorable unless forever)."""
         q = "?deleteforever=true" if forever else ""
-        return self.request("DELETE", f"/tests/{_q(name)}/api{q}", expect=(200, 204))
+        return self.request("DELETE", _test_path(name, rest="/api" + q), expect=(200, 204))
 
     # ---- runs ----
     def start_run(self, test, params=None, owner=None):
         """Queues a run of test with template parameters params (a dict). Returns the run."""
-        path = f"/tests/{_q(owner)}/{_q(test)}/runs/api" if owner else f"/tests/{_q(test)}/runs/api"
-        return self.request("POST", path, {"jsonTemplateParams": params or {}}, expect=(200, 201))
+        return self.request("POST", _test_path(test, owner, "/runs/api"), {"jsonTemplateParams": params or {}},
+                            expect=(200, 201))
 
     def get_run(self, run_id):
         """A run's JSON, by its id."""
@@ -172,7 +177,7 @@ class FalloutClient:
     def list_runs(self, test, owner=None, limit=20):
         """A test's runs, newest first (owner defaults to the signed-in user)."""
         owner = owner or self.whoami()["email"]
-        return self.request("GET", f"/tests/{_q(owner)}/{_q(test)}/runs/api?limit={int(limit)}")
+        return self.request("GET", _test_path(test, owner, f"/runs/api?limit={int(limit)}"))
 
     def wait_run(self, run, timeout=None, poll=0.5):
         """Polls run until it ends; returns its final JSON. Raises TimeoutError after timeout

@@ -5,6 +5,7 @@
 #include "util/common.h"
 
 #include "cli/cli.h"
+#include "util/strutil.h"
 #include "version.h"
 
 const char fo_version[] = FO_VERSION;
@@ -293,6 +294,25 @@ int fo_cli_usage_error(const char *cmd, const char *fmt, ...)
 	else
 		fputs("(see 'fallout help')\n", stderr);
 	return FO_EXIT_USAGE;
+}
+
+int fo_cli_subcommand(const char *cmd, const struct fo_subcommand *subs, size_t n, const char *listed, int argc,
+		      char **argv)
+{
+	if (argc < 2)
+		return fo_cli_usage_error(cmd, "which subcommand? %s", listed);
+	const char *names[64];
+	size_t nn = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(argv[1], subs[i].name) == 0)
+			return subs[i].fn(argc - 1, argv + 1);
+		if (nn < FO_ARRAY_LEN(names))
+			names[nn++] = subs[i].name;
+	}
+	const char *hint = fo_suggest(argv[1], names, nn);
+	if (hint)
+		return fo_cli_usage_error(cmd, "unknown subcommand '%s' (did you mean '%s'?)", argv[1], hint);
+	return fo_cli_usage_error(cmd, "unknown subcommand '%s' (%s)", argv[1], listed);
 }
 
 static void print_overview(FILE *out)

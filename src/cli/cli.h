@@ -8,6 +8,7 @@
 #ifndef FO_CLI_H
 #define FO_CLI_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 enum { FO_EXIT_OK = 0, FO_EXIT_FAILED = 1, FO_EXIT_USAGE = 2 };
@@ -28,6 +29,19 @@ int fo_cli_main(int argc, char **argv);
 const struct fo_command *fo_cli_find(const char *name);
 /* Prints "fallout: <msg>" and a pointer to help for cmd to stderr; returns FO_EXIT_USAGE. */
 int fo_cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One subcommand of a command (`fallout hdr summary`, `fallout run start`). */
+struct fo_subcommand {
+	const char *name;
+	fo_cmd_fn fn;
+};
+/*
+ * Runs the subcommand argv[1] of cmd among subs[0..n) with argc - 1, argv + 1 and returns
+ * its exit code; when argv[1] is missing or unknown, prints a usage error naming the
+ * choices (listed: "start, wait or abort"), with a "did you mean" hint for a likely typo.
+ */
+int fo_cli_subcommand(const char *cmd, const struct fo_subcommand *subs, size_t n, const char *listed, int argc,
+		      char **argv);
 
 /* The version string, from the build (git describe when available). */
 extern const char fo_version[];

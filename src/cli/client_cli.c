@@ -131,3 +131,14 @@ void fo_cli_time(const char *iso, char *out, size_t n)
 	}
 	snprintf(out, n, "%.10s %.8s", iso, iso + 11);
 }
+
+void fo_cli_test_path(struct fo_buf *b, const char *owner, const char *name, const char *suffix)
+{
+	fo_buf_adds(b, "/tests/");
+	if (owner) {
+		fo_client_escape(b, owner, false);
+		fo_buf_addch(b, '/');
+	}
+	fo_client_escape(b, name, false);
+	fo_buf_adds(b, suffix);
+}

@@ -2,7 +2,7 @@
  * client_cli.h: what the client commands (login, test, run) share: their option parser
  * (long options with a value or a flag, positional arguments, the --server and --token
  * every one of them takes), setting up the client from the configuration, and the words
- * they use when the server refuses something.
+ * they use when the server refuses something. `serve` uses the option parser too.
  */
 #ifndef FO_CLI_CLIENT_CLI_H
 #define FO_CLI_CLIENT_CLI_H
@@ -57,6 +57,9 @@ int fo_cli_unreachable(const struct fo_err *err);
 void fo_cli_print_body(const struct fo_client_resp *resp);
 /* Returns resp's body parsed as JSON (owned: json_decref), or NULL. */
 json_t *fo_cli_json(const struct fo_client_resp *resp);
+/* Appends "/tests/NAME" + suffix, or "/tests/OWNER/NAME" + suffix when owner is set, each
+ * segment escaped (fo_client_escape). Borrows everything. */
+void fo_cli_test_path(struct fo_buf *b, const char *owner, const char *name, const char *suffix);
 /* Writes an ISO-8601 time as "2026-11-30 10:07:40" into out (size n); "-" for NULL. */
 void fo_cli_time(const char *iso, char *out, size_t n);
 

@@ -19,16 +19,17 @@
 #include <jansson.h>
 #include <math.h>
 #include <poll.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
 #include "metrics/hdr.h"
 #include "metrics/hdrlog.h"
 #include "metrics/union.h"
+#include "spec/props.h"
 #include "util/alloc.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/proc.h"
 #include "util/strutil.h"
 
 /* ---- shared helpers ---- */
@@ -59,31 +60,16 @@ static const char *base_name(const char *path)
 	return slash ? slash + 1 : path;
 }
 
-/* Parses a positive number with an optional unit (s, ms, us, ns, m, h): seconds. */
-static bool parse_duration(const char *s, double *out)
+/* An interval: a duration as fallout writes them everywhere (spec/props.h: "500ms", "1s"),
+ * or a bare number of seconds. */
+static bool parse_interval(const char *s, double *out_s)
 {
-	static const struct {
-		const char *suffix;
-		double scale;
-	} units[] = {{"ms", 1e-3}, {"us", 1e-6}, {"ns", 1e-9}, {"s", 1}, {"m", 60}, {"h", 3600}};
-	char num[64];
-	size_t n = strlen(s);
-	double scale = 1;
-	for (size_t i = 0; i < FO_ARRAY_LEN(units); i++) {
-		if (fo_ends_with(s, units[i].suffix)) {
-			n -= strlen(units[i].suffix);
-			scale = units[i].scale;
-			break;
-		}
-	}
-	if (n == 0 || n >= sizeof(num))
+	int64_t ns;
+	if (fo_parse_double(s, out_s))
+		return true;
+	if (fo_duration_parse(s, &ns))
 		return false;
-	memcpy(num, s, n);
-	num[n] = 0;
-	double v;
-	if (!fo_parse_double(num, &v) || v <= 0)
-		return false;
-	*out = v * scale;
+	*out_s = (double)ns / 1e9;
 	return true;
 }
 
@@ -550,9 +536,7 @@ static int hdr_csv(int argc, char **argv)
 
 static int64_t now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return fo_wall_ns() / 1000000;
 }
 
 /* The histograms of the interval being recorded, one per tag. */
@@ -640,7 +624,7 @@ static int hdr_record(int argc, char **argv)
 		} else if (strcmp(argv[i], "--interval") == 0) {
 			if (!(v = option_value("record", argc, argv, &i)))
 				return FO_EXIT_USAGE;
-			if (!parse_duration(v, &interval_s) || interval_s < 0.001)
+			if (!parse_interval(v, &interval_s) || interval_s < 0.001)
 				return fo_cli_usage_error("hdr", "hdr record: --interval must be a duration such as 1s or "
 								 "500ms, not '%s'", v);
 		} else if (strcmp(argv[i], "--unit") == 0) {
@@ -745,27 +729,13 @@ static int hdr_record(int argc, char **argv)
 
 /* ---- dispatch ---- */
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} subcommands[] = {
+static const struct fo_subcommand subcommands[] = {
 	{"summary", hdr_summary}, {"merge", hdr_merge}, {"split", hdr_split},
 	{"csv", hdr_csv},         {"record", hdr_record},
 };
 
 int fo_cmd_hdr(int argc, char **argv)
 {
-	if (argc < 2)
-		return fo_cli_usage_error("hdr", "hdr needs a subcommand: summary, merge, split, csv or record");
-	for (size_t i = 0; i < FO_ARRAY_LEN(subcommands); i++)
-		if (strcmp(argv[1], subcommands[i].name) == 0)
-			return subcommands[i].fn(argc - 1, argv + 1);
-	const char *names[FO_ARRAY_LEN(subcommands)];
-	for (size_t i = 0; i < FO_ARRAY_LEN(subcommands); i++)
-		names[i] = subcommands[i].name;
-	const char *hint = fo_suggest(argv[1], names, FO_ARRAY_LEN(names));
-	if (hint)
-		return fo_cli_usage_error("hdr", "'%s' is not an hdr subcommand (did you mean '%s'?)", argv[1], hint);
-	return fo_cli_usage_error("hdr", "'%s' is not an hdr subcommand (summary, merge, split, csv, record)",
-				  argv[1]);
+	return fo_cli_subcommand("hdr", subcommands, FO_ARRAY_LEN(subcommands), "summary, merge, split, csv or record",
+				 argc, argv);
 }

@@ -53,16 +53,22 @@ static void table_end_row(struct table *t)
 	t->rows++;
 }
 
-/* Prints t (the first row as its header, underlined) and frees it. */
+/* How many characters s shows: UTF-8 continuation bytes do not count (for the "±"). */
+static size_t text_width(const char *s)
+{
+	size_t len = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		len += (*p & 0xC0) != 0x80;
+	return len;
+}
+
+/* Prints t (the first row as its header) and frees it. */
 static void table_print(struct table *t)
 {
 	size_t *w = fo_calloc(t->cols, sizeof(*w));
 	for (size_t r = 0; r < t->rows; r++)
 		for (size_t c = 0; c < t->cols; c++) {
-			size_t len = 0;
-			/* count characters, not bytes (for the UTF-8 of "±") */
-			for (const unsigned char *p = (const unsigned char *)t->cells[r * t->cols + c]; *p; p++)
-				len += (*p & 0xC0) != 0x80;
+			size_t len = text_width(t->cells[r * t->cols + c]);
 			if (len > w[c])
 				w[c] = len;
 		}
@@ -71,13 +77,8 @@ static void table_print(struct table *t)
 		for (size_t c = 0; c < t->cols; c++) {
 			const char *s = t->cells[r * t->cols + c];
 			fo_buf_adds(&line, s);
-			if (c + 1 < t->cols) {
-				size_t len = 0;
-				for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-					len += (*p & 0xC0) != 0x80;
-				for (size_t k = len; k < w[c] + 2; k++)
-					fo_buf_addch(&line, ' ');
-			}
+			for (size_t k = text_width(s); c + 1 < t->cols && k < w[c] + 2; k++)
+				fo_buf_addch(&line, ' ');
 		}
 		while (line.len && line.s[line.len - 1] == ' ')
 			fo_buf_truncate(&line, line.len - 1);

@@ -32,6 +32,7 @@
 #include "util/diag.h"
 #include "util/err.h"
 #include "util/fs.h"
+#include "util/proc.h"
 #include "util/strutil.h"
 
 #define POLL_NS 500000000L
@@ -46,13 +47,6 @@ static const char *sget(const json_t *o, const char *key)
 static bool is_final(const char *state)
 {
 	return strcmp(state, "PASSED") == 0 || strcmp(state, "FAILED") == 0 || strcmp(state, "ABORTED") == 0;
-}
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* "/tests/ui/E/N/R" + rest, or "/tests/E/N/runs/R" + rest, for the run j. */
@@ -246,8 +240,8 @@ static void follow_stop(struct follow *f)
 {
 	if (!f)
 		return;
-	int64_t until = now_ns() + 2000000000LL;
-	while (!atomic_load(&f->finished) && now_ns() < until) {
+	int64_t until = fo_now_ns() + 2000000000LL;
+	while (!atomic_load(&f->finished) && fo_now_ns() < until) {
 		struct timespec ts = {0, 50000000L};
 		nanosleep(&ts, NULL);
 	}
@@ -350,7 +344,7 @@ static int wait_run(struct fo_client *cl, json_t *run, const struct wait_opts *w
 	char *id = fo_strdup(sget(run, "testRunId"));
 	catch_signals();
 	struct follow *f = wo->follow ? follow_start(cl, run) : NULL;
-	int64_t start = now_ns();
+	int64_t start = fo_now_ns();
 	int64_t abort_deadline = 0;
 	bool aborted = false, timed_out = false, gave_up = false, warned = false;
 	char last[64] = "";
@@ -362,12 +356,12 @@ static int wait_run(struct fo_client *cl, json_t *run, const struct wait_opts *w
 		}
 		if (is_final(state))
 			break;
-		if (interrupts > 1 || (abort_deadline && now_ns() > abort_deadline)) {
+		if (interrupts > 1 || (abort_deadline && fo_now_ns() > abort_deadline)) {
 			fprintf(stderr, "fallout: stopped waiting for run %s; the server is aborting it\n", id);
 			gave_up = true;
 			break;
 		}
-		bool too_long = wo->timeout_ns && now_ns() - start > wo->timeout_ns;
+		bool too_long = wo->timeout_ns && fo_now_ns() - start > wo->timeout_ns;
 		if (!aborted && (interrupts > 0 || too_long)) {
 			if (too_long) {
 				timed_out = true;
@@ -378,7 +372,7 @@ static int wait_run(struct fo_client *cl, json_t *run, const struct wait_opts *w
 			}
 			abort_run(cl, run);
 			aborted = true;
-			abort_deadline = too_long ? now_ns() + 60000000000LL : 0;
+			abort_deadline = too_long ? fo_now_ns() + 60000000000LL : 0;
 		}
 		struct timespec ts = {0, POLL_NS};
 		nanosleep(&ts, NULL);
@@ -486,13 +480,7 @@ static int start(int argc, char **argv)
 		fo_buf_adds(&owner, c.owner);
 	const char *name = slash ? slash + 1 : test;
 	struct fo_buf path = FO_BUF_INIT;
-	fo_buf_adds(&path, "/tests/");
-	if (owner.len) {
-		fo_client_escape(&path, owner.s, false);
-		fo_buf_addch(&path, '/');
-	}
-	fo_client_escape(&path, name, false);
-	fo_buf_adds(&path, "/runs/api");
+	fo_cli_test_path(&path, owner.len ? owner.s : NULL, name, "/runs/api");
 	struct fo_client_resp resp = FO_CLIENT_RESP_INIT;
 	struct fo_err err = {0};
 	int rc = FO_EXIT_OK;
@@ -685,11 +673,8 @@ static int list(int argc, char **argv)
 		}
 	}
 	if (npos) {
-		fo_buf_adds(&path, "/tests/");
-		fo_client_escape(&path, owner, false);
-		fo_buf_addch(&path, '/');
-		fo_client_escape(&path, pos[0], false);
-		fo_buf_addf(&path, "/runs/api?limit=%lld", (long long)lim);
+		fo_cli_test_path(&path, owner, pos[0], "/runs/api");
+		fo_buf_addf(&path, "?limit=%lld", (long long)lim);
 	} else {
 		fo_buf_addf(&path, "/runs/api?limit=%lld", (long long)lim);
 		if (c.owner) {
@@ -923,21 +908,13 @@ out:
 	return rc;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} subs[] = {
+static const struct fo_subcommand subs[] = {
 	{"start", start}, {"wait", wait_cmd}, {"abort", abort_cmd},       {"show", show},
 	{"list", list},   {"ls", list},       {"artifacts", artifacts},
 };
 
 int fo_cmd_run(int argc, char **argv)
 {
-	if (argc < 2)
-		return fo_cli_usage_error("run", "which subcommand? start, wait, abort, show, list or artifacts");
-	for (size_t i = 0; i < FO_ARRAY_LEN(subs); i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].fn(argc - 1, argv + 1);
-	return fo_cli_usage_error("run", "unknown subcommand '%s' (start, wait, abort, show, list or artifacts)",
-				  argv[1]);
+	return fo_cli_subcommand("run", subs, FO_ARRAY_LEN(subs), "start, wait, abort, show, list or artifacts", argc,
+				 argv);
 }

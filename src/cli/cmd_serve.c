@@ -10,51 +10,26 @@
 #include <signal.h>
 
 #include "cli/cli.h"
+#include "cli/client_cli.h"
 #include "server/server.h"
 #include "util/diag.h"
 #include "util/err.h"
 
-/* The value of option opt at argv[*i] ("--opt VALUE" or "--opt=VALUE"), or NULL when argv[*i]
- * is another option. Sets *missing when the value is absent. */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt, bool *missing)
-{
-	size_t n = strlen(opt);
-	const char *a = argv[*i];
-	if (strncmp(a, opt, n) != 0)
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = true;
-		return NULL;
-	}
-	return argv[++*i];
-}
-
 int fo_cmd_serve(int argc, char **argv)
 {
 	const char *config = NULL, *listen = NULL, *data = NULL;
-	for (int i = 1; i < argc; i++) {
-		bool missing = false;
-		const char *v;
-		if ((v = opt_value(argc, argv, &i, "--config", &missing)))
-			config = v;
-		else if ((v = opt_value(argc, argv, &i, "--listen", &missing)))
-			listen = v;
-		else if ((v = opt_value(argc, argv, &i, "--data", &missing)))
-			data = v;
-		else if (missing)
-			return fo_cli_usage_error("serve", "option '%s' needs a value", argv[i]);
-		else if (argv[i][0] == '-')
-			return fo_cli_usage_error("serve", "unknown option '%s'", argv[i]);
-		else
-			return fo_cli_usage_error("serve", "serve takes no arguments, got '%s'", argv[i]);
-		if (!*v)
-			return fo_cli_usage_error("serve", "option '%.*s' needs a value", (int)strcspn(argv[i], "="),
-						  argv[i]);
-	}
+	const struct fo_cli_opt opts[] = {
+		{"--config", NULL, &config, NULL},
+		{"--listen", NULL, &listen, NULL},
+		{"--data", NULL, &data, NULL},
+	};
+	const char *pos[1];
+	size_t npos;
+	if (fo_cli_parse("serve", argc, argv, opts, FO_ARRAY_LEN(opts), pos, 0, &npos))
+		return FO_EXIT_USAGE;
+	for (size_t i = 0; i < FO_ARRAY_LEN(opts); i++)
+		if (*opts[i].value && !**opts[i].value)
+			return fo_cli_usage_error("serve", "option '%s' needs a value", opts[i].name);
 
 	struct fo_server_config cfg;
 	struct fo_diags d = FO_DIAGS_INIT;

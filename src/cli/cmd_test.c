@@ -14,18 +14,6 @@
 #include "util/buf.h"
 #include "util/err.h"
 
-/* "/tests/NAME/api" or "/tests/OWNER/NAME/api" (+ suffix). */
-static void test_path(struct fo_buf *b, const char *owner, const char *name, const char *suffix)
-{
-	fo_buf_adds(b, "/tests/");
-	if (owner) {
-		fo_client_escape(b, owner, false);
-		fo_buf_addch(b, '/');
-	}
-	fo_client_escape(b, name, false);
-	fo_buf_adds(b, suffix);
-}
-
 /* Prints every error of a 400 answer as FILE:LINE:COL: message. */
 static void print_invalid(const char *file, const struct fo_client_resp *resp)
 {
@@ -79,7 +67,7 @@ static int push(int argc, char **argv)
 	}
 	char *tname = name ? fo_strdup(name) : fo_def_name_of(file);
 	struct fo_buf path = FO_BUF_INIT;
-	test_path(&path, c.owner, tname, "/api");
+	fo_cli_test_path(&path, c.owner, tname, "/api");
 	struct fo_client_req rq = {
 		.method = c.owner ? "PUT" : "POST", .path = path.s, .ctype = "application/x-yaml", .body = text.s,
 		.len = text.len};
@@ -193,7 +181,7 @@ static int show(int argc, char **argv)
 	if (fo_cli_client(&cl, "test", c.server, c.token))
 		return FO_EXIT_USAGE;
 	struct fo_buf path = FO_BUF_INIT;
-	test_path(&path, c.owner, pos[0], "/api");
+	fo_cli_test_path(&path, c.owner, pos[0], "/api");
 	struct fo_client_resp resp = FO_CLIENT_RESP_INIT;
 	struct fo_err err = {0};
 	int rc = FO_EXIT_OK;
@@ -235,7 +223,7 @@ static int rm(int argc, char **argv)
 	if (fo_cli_client(&cl, "test", c.server, c.token))
 		return FO_EXIT_USAGE;
 	struct fo_buf path = FO_BUF_INIT;
-	test_path(&path, c.owner, pos[0], forever ? "/api?deleteforever=true" : "/api");
+	fo_cli_test_path(&path, c.owner, pos[0], forever ? "/api?deleteforever=true" : "/api");
 	struct fo_client_resp resp = FO_CLIENT_RESP_INIT;
 	struct fo_err err = {0};
 	int rc = FO_EXIT_OK;
@@ -254,24 +242,11 @@ static int rm(int argc, char **argv)
 	return rc;
 }
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-} subs[] = {
-	{"push", push},
-	{"list", list},
-	{"ls", list},
-	{"show", show},
-	{"rm", rm},
-	{"delete", rm},
+static const struct fo_subcommand subs[] = {
+	{"push", push}, {"list", list}, {"ls", list}, {"show", show}, {"rm", rm}, {"delete", rm},
 };
 
 int fo_cmd_test(int argc, char **argv)
 {
-	if (argc < 2)
-		return fo_cli_usage_error("test", "which subcommand? push, list, show or rm");
-	for (size_t i = 0; i < FO_ARRAY_LEN(subs); i++)
-		if (strcmp(argv[1], subs[i].name) == 0)
-			return subs[i].fn(argc - 1, argv + 1);
-	return fo_cli_usage_error("test", "unknown subcommand '%s' (push, list, show or rm)", argv[1]);
+	return fo_cli_subcommand("test", subs, FO_ARRAY_LEN(subs), "push, list, show or rm", argc, argv);
 }

@@ -249,14 +249,17 @@ void fo_client_error_message(const struct fo_client_resp *resp, struct fo_buf *o
 		fo_buf_addf(out, "HTTP status %ld", resp->status);
 }
 
-void fo_client_escape(struct fo_buf *out, const char *s, bool keep_slash)
+/* Appends s percent-encoded: ASCII letters and digits and the bytes of keep as they are,
+ * a space as '+' when plus_space (forms), every other byte as %XX. */
+static void escape(struct fo_buf *out, const char *s, const char *keep, bool plus_space)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		unsigned char ch = *p;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    strchr("-._~@", ch) || (keep_slash && ch == '/')) {
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || strchr(keep, ch)) {
 			fo_buf_addch(out, (char)ch);
+		} else if (ch == ' ' && plus_space) {
+			fo_buf_addch(out, '+');
 		} else {
 			fo_buf_addch(out, '%');
 			fo_buf_addch(out, hex[ch >> 4]);
@@ -265,23 +268,15 @@ void fo_client_escape(struct fo_buf *out, const char *s, bool keep_slash)
 	}
 }
 
+void fo_client_escape(struct fo_buf *out, const char *s, bool keep_slash)
+{
+	escape(out, s, keep_slash ? "-._~@/" : "-._~@", false);
+}
+
 /* Appends s form-encoded (application/x-www-form-urlencoded). */
 static void form_escape(struct fo_buf *out, const char *s)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		unsigned char ch = *p;
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    strchr("-._*", ch)) {
-			fo_buf_addch(out, (char)ch);
-		} else if (ch == ' ') {
-			fo_buf_addch(out, '+');
-		} else {
-			fo_buf_addch(out, '%');
-			fo_buf_addch(out, hex[ch >> 4]);
-			fo_buf_addch(out, hex[ch & 15]);
-		}
-	}
+	escape(out, s, "-._*", true);
 }
 
 /* Records the refusal in resp as err's message; returns FO_EINVAL. */
