@@ -52,8 +52,9 @@ def run_e2e(directory):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = p.stdout.decode("utf-8", "replace")
     sys.stdout.write(out)
-    if p.returncode == 5:  # no tests collected
-        return 0, 0, 0
+    if p.returncode == 5:  # no tests collected: the suite did not run, which is a failure
+        print("e2e: no tests were collected", file=sys.stderr)
+        return 0, 1, 0
     tail = out.strip().splitlines()[-1] if out.strip() else ""
     counts = {}
     for n, word in re.findall(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)", tail):

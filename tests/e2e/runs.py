@@ -85,6 +85,21 @@ def wait_for(pred, timeout=20, interval=0.02):
     return pred()
 
 
+def wait_until(pred, timeout=30, what="condition", interval=0.05):
+    """Polls pred until it returns something true, and returns it; fails the test, naming
+    what it waited for, when timeout seconds pass first."""
+    v = wait_for(pred, timeout, interval)
+    assert v, f"timed out waiting for {what}"
+    return v
+
+
+def assert_found_running(log):
+    """The group log shows a kept cluster found running and used as it was: nothing reserved,
+    no service started."""
+    assert "state check: the nodes are at STARTED_SERVICES_RUNNING" in log
+    assert "RESERVING" not in log and "STARTED_STARTING_SERVICES" not in log
+
+
 def require(*programs):
     """Fails the test when a program it needs is not installed."""
     for prog in programs:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from runs import pgrep
+
 ADMIN = ("admin", "admin@example.com", "admin-password-1")
 
 
@@ -164,22 +166,10 @@ def wait_run(client, owner, test, run_id, states=("PASSED", "FAILED", "ABORTED")
 
 def run_processes(data):
     """The pids of processes whose command line mentions the data folder (run processes)."""
-    out = subprocess.run(["pgrep", "-f", str(Path(data).resolve())], capture_output=True, text=True).stdout
-    return [int(p) for p in out.split()]
+    return pgrep("-f", str(Path(data).resolve()))
 
 
 # ---- more helpers (H8): users, definitions, runs ----
-
-def wait_until(fn, timeout=30, what="condition", every=0.05):
-    """Polls fn() until it returns something truthy; returns it, or fails after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(every)
-
 
 def create_user(admin, name, password=None, is_admin=False):
     """Has the admin client create a user NAME (email NAME@example.com); returns a Client
@@ -192,18 +182,10 @@ def create_user(admin, name, password=None, is_admin=False):
     return c
 
 
-def items(j, *keys):
-    """The list in a listing response: the JSON itself when it is a list, else the first
-    list found under keys (or any list value)."""
-    if isinstance(j, list):
-        return j
-    for k in keys:
-        if isinstance(j.get(k), list):
-            return j[k]
-    for v in j.values():
-        if isinstance(v, list):
-            return v
-    raise AssertionError(f"no list in {j!r}")
+def items(j):
+    """The entries of a listing response, which is a JSON array."""
+    assert isinstance(j, list), f"a listing is not a JSON array: {j!r}"
+    return j
 
 
 def definition(script="echo hello; sleep 0.1", checker=True):
@@ -233,12 +215,7 @@ def start_run(client, name, params=None, owner=None, expect=201):
     path = f"/tests/{owner}/{name}/runs/api" if owner else f"/tests/{name}/runs/api"
     r = client.post(path, {"jsonTemplateParams": params or {}})
     assert r.status == expect, r.text
-    if expect != 201:
-        return None
-    try:
-        return r.json()["testRunId"]
-    except (ValueError, KeyError):
-        return r.headers["Location"].rstrip("/").split("/")[-2]
+    return r.json()["testRunId"] if expect == 201 else None
 
 
 def run_dir(data, run_id):

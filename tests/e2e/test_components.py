@@ -1,7 +1,7 @@
 """End-to-end tests of `fallout components`: the component reference a user reads.
 
-Runs the real binary (env FALLOUT, default /work/main/bin/fallout) and the test build
-with the fixture components (env FALLOUT_TEST). Checks what a user sees: the listing, a
+Runs the real binary (env FALLOUT, default bin/fallout) and the test build with the
+fixture components (env FALLOUT_TEST, default build/release/bin/fallout-test). Checks what a user sees: the listing, a
 kind, one component in full, the JSON form, the errors for unknown names, and that
 docs/components.md is exactly what `fallout components --markdown` prints, so the docs
 cannot drift from the code.
@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-FALLOUT = os.environ.get("FALLOUT", "/work/main/bin/fallout")
-FALLOUT_TEST = os.environ.get("FALLOUT_TEST", "")
+FALLOUT = os.environ.get("FALLOUT") or str(ROOT / "bin/fallout")
+FALLOUT_TEST = os.environ.get("FALLOUT_TEST") or str(ROOT / "build/release/bin/fallout-test")
 
 # The default set: what every build ships (the contract with Fallout's tests included).
 DEFAULT_COMPONENTS = {
@@ -197,8 +197,7 @@ def test_markdown_covers_every_component():
 
 
 def fallout_test():
-    if not FALLOUT_TEST or not os.access(FALLOUT_TEST, os.X_OK):
-        pytest.skip("FALLOUT_TEST (the test build with fixtures) is not set or not built")
+    assert os.access(FALLOUT_TEST, os.X_OK), f"{FALLOUT_TEST} (the test build with fixtures) is not built"
     return FALLOUT_TEST
 
 

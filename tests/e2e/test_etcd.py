@@ -7,15 +7,16 @@ the run with etcd's own words.
 Runs the real binary (env FALLOUT, default bin/fallout) and Debian's etcd and etcdctl
 (`make deps` installs them). Each test has its own state folder.
 """
-import json
+import os
 import re
-import subprocess
+import signal
 from pathlib import Path
 
 import pytest
 
 from conftest import ROOT
-from runs import assert_state_clean, execute, group_log, node_log, pgrep, read_testrun, require, wait_for
+from runs import (addresses, assert_found_running, assert_state_clean, execute, group_log, node_log, pgrep,
+                  read_testrun, require, wait_for)
 
 EXAMPLE = ROOT / "examples" / "etcd.yaml"
 
@@ -50,8 +51,7 @@ def test_example_forms_a_cluster_serves_keys_and_leaves_nothing(fallout, state, 
         assert "published local member to cluster through raft" in (out / "server" / f"node{n}" / "etcd.log").read_text()
         assert f"node{n} reads 20 keys" in node_log(out, n)
     # The contact points were published, and each member listened on its own address.
-    addrs = [n["address"] for g in json.loads((out / "ensemble-summary.json").read_text())["groups"]
-             for n in g["nodes"] if g["name"] == "server"]
+    addrs = addresses(out)
     endpoints = ",".join(f"http://{a}:2379" for a in addrs)
     assert f"published etcd:endpoints = {endpoints}" in node_log(out, 0)
     assert f"published etcd:endpoint = http://{addrs[1]}:2379" in node_log(out, 1)
@@ -97,8 +97,7 @@ def test_kept_cluster_is_found_healthy_and_keeps_its_data(fallout, state, tmp_pa
     r = execute(fallout, state, runs[1], p, "keep=true")
     assert r.returncode == 0, r.stderr
     log = group_log(runs[1])
-    assert "state check: the nodes are at STARTED_SERVICES_RUNNING" in log
-    assert "RESERVING" not in log and "STARTED_STARTING_SERVICES" not in log
+    assert_found_running(log)
     assert "runs=xx" in node_log(runs[1], 0)  # the key written by the first run is there
     assert "published etcd:endpoints = " in node_log(runs[1], 0)
     # Without mark_for_reuse, the kept cluster is taken over and torn down.
@@ -114,7 +113,7 @@ def test_kept_cluster_that_lost_a_member_is_built_again(fallout, state, tmp_path
     assert execute(fallout, state, tmp_path / "a", p, "keep=true").returncode == 0
     pids = etcd_pids(state)
     assert len(pids) == 3
-    subprocess.run(["kill", "-9", str(pids[0])], check=True)
+    os.kill(pids[0], signal.SIGKILL)
     assert wait_for(lambda: not Path(f"/proc/{pids[0]}").exists())
     r = execute(fallout, state, tmp_path / "b", p, "keep=true")
     assert r.returncode == 0, r.stderr

@@ -14,7 +14,6 @@ import json
 import os
 import random
 import re
-import shutil
 import signal
 import subprocess
 import time
@@ -162,8 +161,8 @@ KILL = """\
 # The same definition on both provisioners, only the provisioner changed.
 @pytest.mark.parametrize("provisioner", ["local", "netns"])
 def test_kill_restarts_the_service(fallout, state, tmp_path, provisioner):
-    if provisioner == "netns" and netns_available(fallout):
-        pytest.skip(netns_available(fallout))
+    if provisioner == "netns":
+        need_netns()
     out = tmp_path / "run"
     r = execute(fallout, state, out, write(tmp_path, redis3(KILL, provisioner)))
     assert r.returncode == 0, r.stderr
@@ -386,22 +385,17 @@ def test_network_faults_refuse_local_nodes(fallout, state, tmp_path, module):
 
 # ---- on netns ----
 
-def netns_available(fallout):
+def need_netns():
+    """Skips the test unless run as root (network namespaces need it); fails it when a tool
+    the netns faults use is missing."""
     if os.geteuid() != 0:
-        return "needs root (network namespaces)"
-    for prog in ("ip", "nft", "tc"):
-        if not shutil.which(prog):
-            return f"{prog} is missing: run `make deps`"
-    if fallout("components", "provisioner", "netns").returncode != 0:
-        return "this build has no netns provisioner"
-    return None
+        pytest.skip("needs root (network namespaces)")
+    require("ip", "nft", "tc")
 
 
 @pytest.fixture
-def netns(fallout):
-    why = netns_available(fallout)
-    if why:
-        pytest.skip(why)
+def netns():
+    need_netns()
 
 
 PARTITION = redis3("""\

@@ -9,7 +9,6 @@ and the keys on every shard.
 import base64
 import json
 import random
-import shutil
 import socket
 import struct
 import subprocess
@@ -19,10 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from runs import execute, history, write
+from runs import execute, history, require, write
 
-pytestmark = pytest.mark.skipif(not shutil.which("redis-server") or not shutil.which("redis-cli"),
-                                reason="redis-server and redis-cli are not installed (make deps)")
+
+@pytest.fixture(autouse=True)
+def redis_installed():
+    require("redis-server", "redis-cli", "redis-benchmark")
 
 
 # ---- helpers ----
@@ -364,15 +365,11 @@ workload:
     assert sum(tags["get"]) + sum(tags["set"]) == s["ops"]
 
 
-def have_postgresql():
-    return bool(shutil.which("pgbench")) and (bool(shutil.which("initdb")) or
-                                              any(Path("/usr/lib/postgresql").glob("*/bin/initdb")))
-
-
-@pytest.mark.skipif(not have_postgresql(), reason="pgbench and PostgreSQL are not installed (make deps)")
 def test_pgbench_wrapper(fallout, state, tmp_path):
     """pgbench against the primary the postgresql configuration manager started: its
     report becomes an ok with the figures, and the totals an info."""
+    require("pgbench")
+    assert list(Path("/usr/lib/postgresql").glob("*/bin/postgres")), "PostgreSQL is missing: run `make deps`"
     r, out = run(fallout, state, tmp_path, f"""
 ensemble:
   server:

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from runs import addresses, assert_state_clean, execute, node_log, read_json, wait_for
+from runs import (addresses, assert_found_running, assert_state_clean, execute, group_log, node_log, read_json,
+                  wait_for)
 
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="the netns provisioner needs root: run the tests as root")
 EXAMPLE = ROOT / "examples" / "netns-redis.yaml"
@@ -260,8 +261,7 @@ def test_kept_cluster_keeps_its_namespaces(fallout, state, tmp_path):
     assert len(kept) == 2 and "fo-hub" in namespaces()  # the nodes and the hub stay
     r = execute(fallout, state, tmp_path / "b", p, "keep=true")
     assert r.returncode == 0, r.stderr
-    assert "state check: the nodes are at STARTED_SERVICES_RUNNING" in (tmp_path / "b" / "kept" /
-                                                                      "fallout-nodegroup.log").read_text()
+    assert_found_running(group_log(tmp_path / "b", "kept"))
     assert "marks 2" in node_log(tmp_path / "b", 0, "kept")
     assert namespaces(run_id(tmp_path / "a")) == kept and namespaces(run_id(tmp_path / "b")) == []
     r = execute(fallout, state, tmp_path / "c", p, "keep=false")  # taken over and torn down

@@ -10,14 +10,14 @@ Runs the real binary (env FALLOUT, default bin/fallout) and Debian's PostgreSQL 
 deps` installs it). Each test has its own state folder.
 """
 import glob
-import json
 import os
 import re
 
 import pytest
 
 from conftest import ROOT
-from runs import assert_state_clean, execute, group_log, node_log, pgrep, read_testrun
+from runs import (addresses, assert_found_running, assert_state_clean, execute, group_log, node_log, pgrep,
+                  read_testrun)
 
 EXAMPLE = ROOT / "examples" / "postgresql-replicas.yaml"
 
@@ -64,8 +64,7 @@ def test_example_replicates_serves_reads_and_leaves_nothing(fallout, state, tmp_
     assert "database system is ready to accept read-only connections" in \
         (out / "server" / "node1" / "postgresql.log").read_text()
     # The contact points were published.
-    addrs = [n["address"] for g in json.loads((out / "ensemble-summary.json").read_text())["groups"]
-             for n in g["nodes"] if g["name"] == "server"]
+    addrs = addresses(out)
     assert f"published postgresql:dsn = postgresql://fallout@{addrs[1]}:5432/fallout" in node_log(out, 1)
     assert f"published postgresql:primary_dsn = postgresql://fallout@{addrs[0]}:5432/fallout" in node_log(out, 2)
     assert "published postgresql:role = replica" in node_log(out, 2)
@@ -146,8 +145,7 @@ def test_kept_cluster_is_found_replicating_and_keeps_its_data(fallout, state, tm
     r = execute(fallout, state, runs[1], p, "keep=true")
     assert r.returncode == 0, r.stderr
     log = group_log(runs[1])
-    assert "state check: the nodes are at STARTED_SERVICES_RUNNING" in log
-    assert "RESERVING" not in log and "STARTED_STARTING_SERVICES" not in log
+    assert_found_running(log)
     assert "runs=2" in node_log(runs[1], 0)
     r = execute(fallout, state, runs[2], p, "keep=false")
     assert r.returncode == 0, r.stderr

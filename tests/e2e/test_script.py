@@ -7,12 +7,12 @@ Runs the real binary (env FALLOUT, default bin/fallout) with Python's http.serve
 Each test has its own state folder.
 """
 import re
-import subprocess
 
 import pytest
 
 from conftest import ROOT
-from runs import addresses, assert_state_clean, execute, group_log, node_log, pgrep, read_testrun, require, write
+from runs import (addresses, assert_found_running, assert_state_clean, execute, group_log, node_log, pgrep,
+                  read_testrun, require, write)
 
 EXAMPLE = ROOT / "examples" / "script-service.yaml"
 
@@ -119,7 +119,7 @@ def test_ready_that_never_succeeds_fails_after_the_timeout(fallout, state, tmp_p
     reason = read_testrun(out)["failureReason"]
     assert "script: 'ready' still fails on server/node0 after 1s (startup.timeout)" in reason
     assert "exit status 1: port 9 closed" in reason
-    assert subprocess.run(["pgrep", "-f", "^sleep 300$"], capture_output=True).stdout == b""
+    assert pgrep("-f", "^sleep 300$") == []
     assert_nothing_left(state, out)
 
 
@@ -179,8 +179,7 @@ def test_kept_service_is_found_through_status_and_restarted_when_it_fails(fallou
     r = execute(fallout, state, runs[1], p, "keep=true", "break=true")
     assert r.returncode == 0, r.stderr
     log = group_log(runs[1])
-    assert "state check: the nodes are at STARTED_SERVICES_RUNNING" in log
-    assert "RESERVING" not in log and "STARTED_STARTING_SERVICES" not in log
+    assert_found_running(log)
     # `status` now fails: the services are started again, without installing again.
     r = execute(fallout, state, runs[2], p, "keep=true", "break=false")
     assert r.returncode == 0, r.stderr

@@ -14,8 +14,9 @@ import urllib.parse
 import zipfile
 
 from conftest import ROOT
+from runs import wait_until
 from service import (ADMIN, create_test, create_user, definition, items, other_processes, run_dir, run_processes,
-                     serve, sleep_definition, start_run, wait_run, wait_until)  # noqa: F401 (serve: a fixture)
+                     serve, sleep_definition, start_run, wait_run)  # noqa: F401 (serve: a fixture)
 
 FINAL = ("PASSED", "FAILED", "ABORTED")
 QUEUED = ("CREATED", "WAITING_FOR_RESOURCES")
@@ -62,7 +63,7 @@ def test_two_users_read_each_other_but_change_only_their_own(serve):
     assert b.get(f"/tests/{a.email}/shared/runs/{ra}/api").status == 200
     assert b.get(f"/tests/{a.email}/shared/runs/api").status == 200
     assert a.get(f"/tests/{b.email}/bees/runs/{rb}/api").json()["state"] == "PASSED"
-    assert [t["name"] for t in items(a.get(f"/tests/{b.email}/api").json(), "tests")] == ["bees"]
+    assert [t["name"] for t in items(a.get(f"/tests/{b.email}/api").json())] == ["bees"]
 
     # bob may change nothing of alice's
     assert b.put(f"/tests/{a.email}/shared/api", definition("echo bob was here"),
@@ -78,7 +79,7 @@ def test_two_users_read_each_other_but_change_only_their_own(serve):
     t = a.get("/tests/shared/api").json()
     assert "alice" in t["definition"] and "bob" not in t["definition"]
     assert a.get(f"/tests/{a.email}/shared/runs/{ra}/api").status == 200
-    assert len(items(a.get(f"/tests/{a.email}/shared/runs/api").json(), "runs")) == 1
+    assert len(items(a.get(f"/tests/{a.email}/shared/runs/api").json())) == 1
 
     # bob clones alice's test into his own and runs the clone
     r = b.post(f"/tests/{a.email}/shared/clone/api", {"name": "mine"})
@@ -144,9 +145,9 @@ def test_a_run_passes_with_fallout_json_and_its_artifacts_download(serve):
 
     # the same run by its id alone, and in the listings
     assert c.get(f"/tests/runs/{run_id}/api").json()["testRunId"] == run_id
-    listed = items(c.get(f"/tests/{me}/hello/runs/api").json(), "runs")
+    listed = items(c.get(f"/tests/{me}/hello/runs/api").json())
     assert [x["testRunId"] for x in listed] == [run_id]
-    assert run_id in [x["testRunId"] for x in items(c.get("/runs/api").json(), "runs")]
+    assert run_id in [x["testRunId"] for x in items(c.get("/runs/api").json())]
 
     # artifacts: listed with their sizes on disk
     folder = run_dir(s.data, run_id)
@@ -235,14 +236,14 @@ def test_tests_api_create_replace_versions_delete_restore(serve):
     assert c.get(f"/tests/{me}/t1/api").json()["name"] == "t1"
     r = c.get(f"/tests/{me}/t1/t1.yaml")
     assert r.status == 200 and r.text == definition("echo v1")
-    assert [t["name"] for t in items(c.get("/tests/api").json(), "tests")] == ["t1"]
+    assert [t["name"] for t in items(c.get("/tests/api").json())] == ["t1"]
 
     # replace makes version 2; both are listed
     r = c.put("/tests/t1/api", definition("echo v2"), ctype="application/x-yaml")
     assert r.status == 200, r.text
     assert c.put("/tests/t1/api", bad, ctype="application/x-yaml").status == 400
     assert c.get("/tests/t1/api").json()["definition"] == definition("echo v2")
-    vs = items(c.get(f"/tests/{me}/t1/versions/api").json(), "versions")
+    vs = items(c.get(f"/tests/{me}/t1/versions/api").json())
     assert [v["version"] for v in vs] == [2, 1], vs
     r = c.get(f"/tests/{me}/t1/versions/1/api")
     assert r.status == 200 and "echo v1" in r.json()["definition"]
@@ -254,14 +255,14 @@ def test_tests_api_create_replace_versions_delete_restore(serve):
     # soft delete, restore, delete for ever
     assert c.delete("/tests/t1/api").status == 200
     assert c.get("/tests/t1/api").status == 404
-    assert "t1" not in [t["name"] for t in items(c.get("/tests/api").json(), "tests")]
-    assert [t["name"] for t in items(c.get("/tests/deleted/api").json(), "tests")] == ["t1"]
+    assert "t1" not in [t["name"] for t in items(c.get("/tests/api").json())]
+    assert [t["name"] for t in items(c.get("/tests/deleted/api").json())] == ["t1"]
     assert c.post("/tests/t1/restore/api").status == 200
     assert c.get("/tests/t1/api").json()["definition"] == definition("echo v2")
-    assert items(c.get("/tests/deleted/api").json(), "tests") == []
+    assert items(c.get("/tests/deleted/api").json()) == []
     assert c.delete("/tests/t1/api?deleteforever=true").status == 200
     assert c.get("/tests/t1/api").status == 404
-    assert items(c.get("/tests/deleted/api").json(), "tests") == []
+    assert items(c.get("/tests/deleted/api").json()) == []
     assert c.post("/tests/t1/restore/api").status == 404
 
 
@@ -333,7 +334,7 @@ def test_kill_9_of_the_server_loses_nothing_and_leaves_no_orphan(serve):
     assert_no_run_processes(s2)
     # each run's spool folder is removed when it ends
     assert not [p for p in (s2.data / "spool").glob("*")], list((s2.data / "spool").glob("*"))
-    assert c2.get("/status/runningTestsCount").json() in (0, {"count": 0}, {"runningTestsCount": 0})
+    assert c2.get("/status/runningTestsCount").json() == 0
     s2.stop()
     assert run_processes(s2.data) == []
 
@@ -574,7 +575,7 @@ def test_secrets_are_used_but_never_shown(serve):
     c = s.admin()
     me = ADMIN[1]
     r = c.put("/account/secrets/DB_PASSWORD/api", {"value": SECRET})
-    assert r.status in (200, 201, 204), r.text
+    assert r.status == 200, r.text
     listed = c.get("/account/secrets/api")
     assert listed.status == 200 and "DB_PASSWORD" in listed.text and SECRET not in listed.text
     create_test(c, "uses", definition('echo "the password is <<secret:DB_PASSWORD>>"\n'
@@ -596,7 +597,7 @@ def test_secrets_are_used_but_never_shown(serve):
     for f in run_dir(s.data, rid).rglob("*"):
         if f.is_file():
             assert SECRET.encode() not in f.read_bytes(), f
-    assert c.delete("/account/secrets/DB_PASSWORD/api").status in (200, 204)
+    assert c.delete("/account/secrets/DB_PASSWORD/api").status == 200
     assert "DB_PASSWORD" not in c.get("/account/secrets/api").text
 
 
@@ -673,7 +674,7 @@ def test_documented_config_and_definitions_work(serve, tmp_path):
     c = s.admin()
     q = c.get("/admin/queue/api").json()
     assert "4" in json.dumps(q["limits"]) and "16" in json.dumps(q["limits"]), q
-    assert c.put("/account/secrets/DB_PASSWORD/api", {"value": "doc-secret-1"}).status in (200, 201, 204)
+    assert c.put("/account/secrets/DB_PASSWORD/api", {"value": "doc-secret-1"}).status == 200
     defs = [b for b in doc_blocks("yaml") if re.search(r"^workload:", b, re.M)]
     assert defs
     for i, text in enumerate(defs):

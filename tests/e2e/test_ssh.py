@@ -23,27 +23,23 @@ from pathlib import Path
 
 import pytest
 
+from runs import require, wait_until
+
 SSHD = "/usr/sbin/sshd"
 ADDRS = ("10.250.0.1", "10.250.0.2")
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or not shutil.which("ip") or not os.access(SSHD, os.X_OK) or not shutil.which("ssh-keygen"),
-    reason="needs root, iproute2 and openssh-server (make deps)")
+pytestmark = pytest.mark.skipif(os.geteuid() != 0,
+                                reason="the test hosts are network namespaces: run the tests as root")
+
+
+@pytest.fixture(autouse=True)
+def tools_installed():
+    require("ip", "ssh-keygen")
+    assert os.access(SSHD, os.X_OK), f"{SSHD} is missing: run `make deps`"
 
 
 def run(*args, check=True, **kw):
     return subprocess.run([str(a) for a in args], check=check, capture_output=True, text=True, **kw)
-
-
-def wait_for(what, fn, timeout=15):
-    deadline = time.monotonic() + timeout
-    while True:
-        got = fn()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 class Hosts:
@@ -97,8 +93,8 @@ LogLevel VERBOSE
                                               stdout=log, stderr=subprocess.STDOUT))
         probe = "import socket,sys; socket.create_connection((sys.argv[1], 22), 1).close()"
         for addr in ADDRS:
-            wait_for(f"sshd on {addr}", lambda a=addr: run("ip", "netns", "exec", self.ns[0], "python3", "-c", probe,
-                                                           a, check=False).returncode == 0)
+            wait_until(lambda a=addr: run("ip", "netns", "exec", self.ns[0], "python3", "-c", probe, a,
+                                          check=False).returncode == 0, 15, f"sshd on {addr}")
 
     def down(self):
         for p in self.sshd:
@@ -256,10 +252,10 @@ def test_cleanup_reconnects_after_kill_9(hosts, fallout):
                           str(definition(hosts, tmp_path, linger))], env=env, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True, start_new_session=True)
     try:
-        run_id = wait_for("the run's id", lambda: json.loads((out / "testrun.json").read_text()).get("testRunId")
-                          if (out / "testrun.json").exists() else None, 60)
-        wait_for("the linger module on both hosts", lambda: all(
-            any("sleep 300" in x for x in hosts.processes(ns)) for ns in hosts.ns), 90)
+        run_id = wait_until(lambda: json.loads((out / "testrun.json").read_text()).get("testRunId")
+                            if (out / "testrun.json").exists() else None, 60, "the run's id")
+        wait_until(lambda: all(any("sleep 300" in x for x in hosts.processes(ns)) for ns in hosts.ns), 90,
+                   "the linger module on both hosts")
     finally:
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
@@ -274,6 +270,6 @@ def test_cleanup_reconnects_after_kill_9(hosts, fallout):
     assert "killed process group" in r.stdout + r.stderr, r.stdout + r.stderr
     for ns in hosts.ns:
         assert not hosts.exists_in(ns, str(remote))
-        assert wait_for("no process left", lambda n=ns: hosts.processes(n) == [] or None, 10)
+        wait_until(lambda n=ns: hosts.processes(n) == [], 10, "no process left")
     assert not any(x for x in (state / "active").iterdir() if not x.name.startswith("."))
     print(f"cleanup of two ssh hosts after kill -9 took {took:.2f}s")
