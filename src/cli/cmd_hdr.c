@@ -48,11 +48,6 @@ static int fail(const char *sub, const char *fmt, ...)
 	return FO_EXIT_FAILED;
 }
 
-static bool same_tag(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
-
 /* The file name part of a path (borrowed from path). */
 static const char *base_name(const char *path)
 {
@@ -101,7 +96,7 @@ struct tagset {
 static struct tagacc *tagset_get(struct tagset *ts, const char *tag)
 {
 	for (size_t i = 0; i < ts->n; i++)
-		if (same_tag(ts->v[i].tag, tag))
+		if (fo_hdr_tag_equal(ts->v[i].tag, tag))
 			return &ts->v[i];
 	FO_GROW(ts->v, ts->cap, ts->n + 1);
 	struct tagacc *t = &ts->v[ts->n++];
@@ -272,7 +267,7 @@ static int hdr_summary(int argc, char **argv)
 		int rc;
 		while ((rc = fo_hdrlog_next(&r, &iv, &err)) == 1) {
 			/* --tag '' selects the untagged intervals */
-			if (!tag_given || same_tag(iv.tag, *only_tag ? only_tag : NULL)) {
+			if (!tag_given || fo_hdr_tag_equal(iv.tag, *only_tag ? only_tag : NULL)) {
 				/* decoded straight into the tag's histogram */
 				struct tagacc *t = tagset_get(&ts, iv.tag);
 				if ((rc = fo_hdrlog_add(&r, &iv, &t->acc, &err)))
@@ -416,7 +411,7 @@ static int hdr_split(int argc, char **argv)
 		struct splitout *o = NULL;
 		int wrc = 0;
 		for (size_t i = 0; i < nout && !o; i++)
-			if (same_tag(outs[i].tag, h.tag))
+			if (fo_hdr_tag_equal(outs[i].tag, h.tag))
 				o = &outs[i];
 		if (!o) {
 			FO_GROW(outs, cap, nout + 1);
@@ -511,7 +506,7 @@ static int hdr_csv(int argc, char **argv)
 	struct fo_hdr h;
 	int rc;
 	while ((rc = fo_hdrlog_read(&r, &h, &err)) == 1) {
-		if (!tag_given || same_tag(h.tag, *only_tag ? only_tag : NULL))
+		if (!tag_given || fo_hdr_tag_equal(h.tag, *only_tag ? only_tag : NULL))
 			fo_hdrlog_csv_row(&csv, &h, r.start_time_s);
 		fo_hdr_release(&h);
 	}
