@@ -130,42 +130,25 @@ static void redact_file(void *ctx, const char *path, const char *rel, const stru
 	if ((size_t)st->st_size > REDACT_MAX_BYTES || st->st_size == 0)
 		return;
 	struct fo_buf b = FO_BUF_INIT;
-	if (fo_buf_read_file(&b, path, REDACT_MAX_BYTES, NULL) != 0) {
-		fo_buf_release(&b);
-		return;
-	}
-	bool any = false;
-	for (size_t i = 0; i < rc->n; i++) {
-		const char *v = rc->values[i];
-		size_t vl = v ? strlen(v) : 0;
-		/* a secret shorter than 4 characters is not redacted: it would match by chance */
-		if (vl < 4 || !memmem(b.s, b.len, v, vl))
-			continue;
-		struct fo_buf o = FO_BUF_INIT;
-		const char *p = b.s, *end = b.s + b.len, *hit;
-		while ((hit = memmem(p, (size_t)(end - p), v, vl)) != NULL) {
-			fo_buf_add(&o, p, (size_t)(hit - p));
-			fo_buf_adds(&o, "<redacted>"); /* as the engine redacts its own logs (engine/log.c) */
-			p = hit + vl;
-		}
-		fo_buf_add(&o, p, (size_t)(end - p));
-		fo_buf_release(&b);
-		b = o;
-		any = true;
-	}
-	if (any && write_atomically(path, b.s, b.len, st->st_mode) == 0)
+	if (fo_buf_read_file(&b, path, REDACT_MAX_BYTES, NULL) == 0 && fo_redact(&b, rc->values, rc->n) &&
+	    write_atomically(path, b.s, b.len, st->st_mode) == 0)
 		rc->changed++;
 	fo_buf_release(&b);
 }
 
 int fo__redact_dir(const char *dir, const char *const *values, size_t n)
 {
-	struct redact_ctx rc = {.values = values, .n = n};
-	bool any = false;
+	/* A secret shorter than 4 characters is not redacted from artifacts: it would match by
+	 * chance in collected files (the engine still redacts it from its own logs). */
+	const char **kept = fo_calloc(n ? n : 1, sizeof(*kept));
+	size_t nkept = 0;
 	for (size_t i = 0; i < n; i++)
-		any = any || (values[i] && strlen(values[i]) >= 4);
-	if (any)
+		if (values[i] && strlen(values[i]) >= 4)
+			kept[nkept++] = values[i];
+	struct redact_ctx rc = {.values = kept, .n = nkept};
+	if (nkept)
 		fo__walk_files(dir, redact_file, &rc);
+	fo_free(kept);
 	return rc.changed;
 }
 
